@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict mission ground spacecraft_mock dashboard lupex tests bench
+	$(BIN)/mypy --strict mission mqtt_io ground spacecraft_mock dashboard lupex tests bench
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not integration and not e2e"

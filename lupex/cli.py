@@ -1,10 +1,17 @@
-"""The `lupex` umbrella command. Each subcommand is a thin layer over one package."""
+"""The `lupex` umbrella command. Each subcommand is a thin layer over one package.
+
+Subcommands live in ``lupex/commands/<name>.py`` and import their package lazily, so that
+``lupex --help`` stays fast.
+"""
 
 from __future__ import annotations
 
 import typer
 
 from lupex import __version__
+from lupex.commands.bench import bench_app
+from lupex.commands.broker import broker
+from lupex.commands.demo import demo
 
 app = typer.Typer(
     name="lupex",
@@ -27,3 +34,8 @@ def main(
     ),
 ) -> None:
     """LUPEX ground-segment mock."""
+
+
+app.command("demo")(demo)
+app.command("broker")(broker)
+app.add_typer(bench_app, name="bench")

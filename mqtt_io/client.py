@@ -1,0 +1,152 @@
+"""Broker URLs, client construction, protocol detection, manual acknowledgement and backoff."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Final
+from urllib.parse import unquote, urlsplit
+
+import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+log = logging.getLogger("lupex.mqtt")
+
+DEFAULT_PORT: Final = 1883
+NO_BACKOFF_ENV: Final = "LUPEX_NO_BACKOFF"
+"""Set to 1 in tests to reconnect at once (like stamina's testing switch)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerUrl:
+    """``mqtt://user:password@host:port``; the password never appears in ``repr`` or logs."""
+
+    host: str
+    port: int = DEFAULT_PORT
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def parse(cls, url: str, username: str | None = None, password: str | None = None) -> BrokerUrl:
+        """Parse a URL; explicit credentials (e.g. from settings) override those in the URL."""
+        parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+        if parts.scheme not in ("mqtt", "tcp"):
+            raise ValueError(f"broker URL scheme must be mqtt:// (got {parts.scheme!r})")
+        if not parts.hostname:
+            raise ValueError(f"broker URL has no host: {cls._redact(url)!r}")
+        return cls(
+            host=parts.hostname,
+            port=parts.port or DEFAULT_PORT,
+            username=username or (unquote(parts.username) if parts.username else None),
+            password=password or (unquote(parts.password) if parts.password else None),
+        )
+
+    @staticmethod
+    def _redact(url: str) -> str:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        return url.replace(f":{parts.password}@", ":***@")
+
+    def redacted(self) -> str:
+        user = f"{self.username}:***@" if self.username else ""
+        return f"mqtt://{user}{self.host}:{self.port}"
+
+    def __str__(self) -> str:
+        return self.redacted()
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    identifier: str | None = None
+    protocol: aiomqtt.ProtocolVersion = aiomqtt.ProtocolVersion.V5
+    persistent: bool = False
+    """Keep the session (and the broker's queue of QoS 1 messages) across disconnections."""
+    session_expiry_s: int = 24 * 3600
+    receive_maximum: int = 1000
+    """MQTT 5: how many unacknowledged QoS 1 messages the broker may send us at once."""
+    manual_ack: bool = False
+    """Acknowledge QoS 1 messages only when ``acknowledge`` is called (after archiving)."""
+    max_queued_incoming: int = 0
+    keepalive: int = 30
+    timeout: float = 10.0
+
+
+def make_client(url: BrokerUrl, options: ClientOptions) -> aiomqtt.Client:
+    """An aiomqtt client set up for ``options`` (not connected yet: use ``async with``)."""
+    properties: Properties | None = None
+    kwargs: dict[str, object] = {}
+    if options.protocol is aiomqtt.ProtocolVersion.V5:
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        if options.persistent:
+            # A persistent MQTT 5 session needs clean_start off AND a session expiry interval.
+            properties.SessionExpiryInterval = options.session_expiry_s
+        properties.ReceiveMaximum = options.receive_maximum
+        kwargs["clean_start"] = not options.persistent
+    else:
+        kwargs["clean_session"] = not options.persistent
+    client = aiomqtt.Client(
+        url.host,
+        url.port,
+        username=url.username,
+        password=url.password,
+        identifier=options.identifier,
+        protocol=options.protocol,
+        keepalive=options.keepalive,
+        timeout=options.timeout,
+        properties=properties,
+        max_queued_incoming_messages=options.max_queued_incoming or None,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    if options.manual_ack:
+        # aiomqtt 2.5 does not expose paho's manual acknowledgement; it is set on the paho client
+        # it wraps, before connecting. Messages are then acknowledged by ``acknowledge``.
+        client._client.manual_ack_set(True)
+    return client
+
+
+def acknowledge(client: aiomqtt.Client, message: aiomqtt.Message) -> None:
+    """Acknowledge a QoS 1/2 message received with ``manual_ack`` (in order of reception)."""
+    if message.qos > 0:
+        client._client.ack(message.mid, message.qos)
+
+
+async def detect_protocol(url: BrokerUrl, connect_timeout: float = 10.0) -> aiomqtt.ProtocolVersion:
+    """MQTT 5 when the broker accepts it, else 3.1.1 (the embedded amqtt broker speaks only 3.1.1).
+
+    Raises ``aiomqtt.MqttError`` when the broker cannot be reached or refuses the credentials.
+    """
+    try:
+        async with make_client(url, ClientOptions(timeout=connect_timeout)):
+            return aiomqtt.ProtocolVersion.V5
+    except aiomqtt.MqttCodeError as exc:
+        # MQTT 3.1.1 brokers answer a v5 CONNECT with "unacceptable protocol version" (rc 1)
+        # or close the connection; retry with 3.1.1 and let real refusals surface there.
+        log.info("broker %s refused MQTT 5 (%s); trying MQTT 3.1.1", url, exc)
+    except aiomqtt.MqttError as exc:
+        log.info("MQTT 5 connection to %s failed (%s); trying MQTT 3.1.1", url, exc)
+    async with make_client(
+        url, ClientOptions(protocol=aiomqtt.ProtocolVersion.V311, timeout=connect_timeout)
+    ):
+        return aiomqtt.ProtocolVersion.V311
+
+
+def backoff_delays(
+    initial: float = 0.2, maximum: float = 15.0, factor: float = 2.0, seed: int | None = None
+) -> Iterator[float]:
+    """Exponential backoff with full jitter: 0.2 s, 0.4 s, ... capped at 15 s.
+
+    With ``LUPEX_NO_BACKOFF=1`` (tests) every delay is a tiny constant instead.
+    """
+    rng = random.Random(seed)
+    delay = initial
+    while True:
+        if os.environ.get(NO_BACKOFF_ENV) == "1":
+            yield 0.05
+            continue
+        yield rng.uniform(initial / 2, delay)
+        delay = min(maximum, delay * factor)
