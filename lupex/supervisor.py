@@ -151,6 +151,8 @@ class Supervisor:
             self._signal_group(r.proc, signal.SIGKILL)
             for t in r.threads:
                 t.join(timeout=2)
+            if r.proc.stdout is not None:
+                r.proc.stdout.close()
         self._running.clear()
 
     @staticmethod
