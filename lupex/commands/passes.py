@@ -57,12 +57,12 @@ def _fail(message: str) -> typer.Exit:
 
 def passes(
     station: Annotated[
-        str, typer.Argument(help="Ground station id (for example dss43), or 'all'.")
-    ],
+        str, typer.Option("--station", help="Ground station id (for example dss43), or 'all'.")
+    ] = "all",
     start: Annotated[
         str,
-        typer.Argument(help="Start, ISO 8601 (UTC when no offset is given), or 'now'."),
-    ],
+        typer.Option("--start", help="Start, ISO 8601 (UTC when no offset is given), or 'now'."),
+    ] = "now",
     hours: Annotated[
         float,
         typer.Option("--hours", min=0.01, max=MAX_HOURS, help="Length of the prediction window."),

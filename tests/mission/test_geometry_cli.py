@@ -33,7 +33,9 @@ def _parse(stamp: str) -> float:
 
 
 def test_json_output_matches_the_prediction(app: typer.Typer) -> None:
-    result = CliRunner().invoke(app, ["passes", "dss43", START, "--hours", "24", "--json"])
+    result = CliRunner().invoke(
+        app, ["passes", "--station", "dss43", "--start", START, "--hours", "24", "--json"]
+    )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     expected = predict_passes(START_S, 24.0, ["dss43"])
@@ -51,7 +53,9 @@ def test_json_output_matches_the_prediction(app: typer.Typer) -> None:
 
 
 def test_table_output(app: typer.Typer) -> None:
-    result = CliRunner().invoke(app, ["passes", "all", "2028-03-05T12:00:00", "--hours", "24"])
+    result = CliRunner().invoke(
+        app, ["passes", "--station", "all", "--start", "2028-03-05T12:00:00", "--hours", "24"]
+    )
     assert result.exit_code == 0, result.output
     for station_id in ("dss43", "malargue", "usuda"):
         assert station_id in result.stdout
@@ -59,7 +63,7 @@ def test_table_output(app: typer.Typer) -> None:
 
 
 def test_unknown_station_exits_2_listing_valid_ids(app: typer.Typer) -> None:
-    result = CliRunner().invoke(app, ["passes", "dss99", START])
+    result = CliRunner().invoke(app, ["passes", "--station", "dss99", "--start", START])
     assert result.exit_code == 2
     assert "dss99" in result.stderr
     for station_id in ("misasa", "byalalu", "new_norcia", "dss63"):
@@ -67,8 +71,12 @@ def test_unknown_station_exits_2_listing_valid_ids(app: typer.Typer) -> None:
 
 
 def test_bad_start_and_hours_exit_2(app: typer.Typer) -> None:
-    bad_start = CliRunner().invoke(app, ["passes", "dss14", "yesterday-ish"])
+    bad_start = CliRunner().invoke(
+        app, ["passes", "--station", "dss14", "--start", "yesterday-ish"]
+    )
     assert bad_start.exit_code == 2
     assert "ISO 8601" in bad_start.stderr
-    bad_hours = CliRunner().invoke(app, ["passes", "dss14", START, "--hours", "0"])
+    bad_hours = CliRunner().invoke(
+        app, ["passes", "--station", "dss14", "--start", START, "--hours", "0"]
+    )
     assert bad_hours.exit_code == 2
