@@ -12,6 +12,7 @@ from lupex import __version__
 from lupex.commands.bench import bench_app
 from lupex.commands.broker import broker
 from lupex.commands.demo import demo
+from lupex.commands.mdb import mdb_app
 from lupex.commands.passes import passes
 
 app = typer.Typer(
@@ -41,3 +42,4 @@ app.command("demo")(demo)
 app.command("broker")(broker)
 app.command("passes")(passes)
 app.add_typer(bench_app, name="bench")
+app.add_typer(mdb_app, name="mdb")

@@ -7,6 +7,7 @@ Standards: CCSDS 132.0-B-3 (TM frames), 232.0-B-4 (TC frames), 133.0-B-2 (Space 
 from mission.ccsds.clcw import Clcw
 from mission.ccsds.crc import crc16
 from mission.ccsds.errors import (
+    CommandArgumentError,
     CrcError,
     EncodeError,
     FramingError,
@@ -35,6 +36,7 @@ from mission.ccsds.tmframe import TmFrame, build_tm_frame, parse_tm_frame
 __all__ = [
     "IDLE_APID",
     "Clcw",
+    "CommandArgumentError",
     "CrcError",
     "EncodeError",
     "Extraction",

@@ -108,3 +108,13 @@ class FramingError(ProtocolError):
     def __init__(self, what: str, offset: int, detail: str) -> None:
         self.what, self.offset, self.detail = what, offset, detail
         super().__init__(f"{what}: framing error at offset {offset}: {detail}")
+
+
+class CommandArgumentError(ProtocolError):
+    """A received command carries an argument value outside its definition (range, label)."""
+
+    reason: ClassVar[str] = "bad_argument"
+
+    def __init__(self, command: str, argument: str, value: object, expected: str) -> None:
+        self.command, self.argument, self.value, self.expected = command, argument, value, expected
+        super().__init__(f"command {command}: argument {argument}={value!r} invalid, {expected}")
