@@ -12,8 +12,12 @@ from lupex import __version__
 from lupex.commands.bench import bench_app
 from lupex.commands.broker import broker
 from lupex.commands.demo import demo
+from lupex.commands.export import export
+from lupex.commands.ground import ground
 from lupex.commands.mdb import mdb_app
 from lupex.commands.passes import passes
+from lupex.commands.scenario import fault_app, scenario_app
+from lupex.commands.spacecraft import spacecraft
 
 app = typer.Typer(
     name="lupex",
@@ -40,6 +44,11 @@ def main(
 
 app.command("demo")(demo)
 app.command("broker")(broker)
+app.command("ground")(ground)
+app.command("export")(export)
 app.command("passes")(passes)
+app.command("spacecraft")(spacecraft)
+app.add_typer(scenario_app, name="scenario")
+app.add_typer(fault_app, name="fault")
 app.add_typer(bench_app, name="bench")
 app.add_typer(mdb_app, name="mdb")

@@ -1,0 +1,1 @@
+"""The vehicles' physics: power, thermal, mobility, navigation, drill, instruments, comms."""
