@@ -59,28 +59,53 @@ class ResourceSample:
     rss_peak_mib: float
     rss_last_mib: float
     samples: int
+    rss_timeline_mib: list[float] = field(default_factory=list)
+    """RSS at regular intervals over the run (at most 20 points), to see whether it levels."""
+    main_rss_peak_mib: float = 0.0
+    """Peak RSS of the main process alone (the rest: its children)."""
 
 
 class ResourceMonitor:
-    """Samples a process's CPU share and RSS in a background thread (psutil)."""
+    """Samples a process's CPU share and RSS in a background thread (psutil), its child
+    processes included (the ground's archive writer process, for one)."""
 
     def __init__(self, pid: int | None = None, interval: float = 0.5) -> None:
         self.process = psutil.Process(pid or os.getpid())
         self.interval = interval
         self._cpu: list[float] = []
         self._rss: list[float] = []
+        self._main_rss: list[float] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def _family(self) -> list[psutil.Process]:
+        try:
+            return [self.process, *self.process.children(recursive=True)]
+        except psutil.Error:
+            return []
+
     def _run(self) -> None:
-        self.process.cpu_percent(None)
+        known: dict[int, psutil.Process] = {}
         while not self._stop.wait(self.interval):
-            try:
-                with self.process.oneshot():
-                    self._cpu.append(float(self.process.cpu_percent(None)))
-                    self._rss.append(self.process.memory_info().rss / 2**20)
-            except psutil.Error:
+            cpu = rss = main = 0.0
+            alive = False
+            for process in self._family():
+                tracked = known.setdefault(process.pid, process)
+                try:
+                    with tracked.oneshot():
+                        cpu += float(tracked.cpu_percent(None))
+                        used = tracked.memory_info().rss / 2**20
+                    rss += used
+                    if tracked.pid == self.process.pid:
+                        main = used
+                    alive = True
+                except psutil.Error:
+                    continue
+            if not alive:
                 return
+            self._cpu.append(cpu)
+            self._rss.append(rss)
+            self._main_rss.append(main)
 
     def start(self) -> ResourceMonitor:
         self._thread.start()
@@ -91,12 +116,15 @@ class ResourceMonitor:
         self._thread.join()
         cpu = self._cpu or [0.0]
         rss = self._rss or [self.process.memory_info().rss / 2**20]
+        step = max(1, len(rss) // 20)
         return ResourceSample(
             cpu_percent_mean=round(sum(cpu) / len(cpu), 1),
             cpu_percent_max=round(max(cpu), 1),
             rss_peak_mib=round(max(rss), 1),
             rss_last_mib=round(rss[-1], 1),
             samples=len(self._cpu),
+            rss_timeline_mib=[round(x, 1) for x in rss[::step]],
+            main_rss_peak_mib=round(max(self._main_rss or [0.0]), 1),
         )
 
     def reset(self) -> None:

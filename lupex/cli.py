@@ -11,11 +11,13 @@ import typer
 from lupex import __version__
 from lupex.commands.bench import bench_app
 from lupex.commands.broker import broker
+from lupex.commands.command import command
 from lupex.commands.demo import demo
 from lupex.commands.export import export
 from lupex.commands.ground import ground
 from lupex.commands.mdb import mdb_app
 from lupex.commands.passes import passes
+from lupex.commands.replay import replay
 from lupex.commands.scenario import fault_app, scenario_app
 from lupex.commands.spacecraft import spacecraft
 
@@ -46,6 +48,8 @@ app.command("demo")(demo)
 app.command("broker")(broker)
 app.command("ground")(ground)
 app.command("export")(export)
+app.command("command")(command)
+app.command("replay")(replay)
 app.command("passes")(passes)
 app.command("spacecraft")(spacecraft)
 app.add_typer(scenario_app, name="scenario")

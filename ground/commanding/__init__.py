@@ -1,0 +1,1 @@
+"""The command link: validation, queue, release in view of a station, uplink, verification."""

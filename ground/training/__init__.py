@@ -1,0 +1,1 @@
+"""Training: fault injection and scenarios for an instructor, checklist, score, debrief."""
