@@ -12,6 +12,7 @@ from lupex import __version__
 from lupex.commands.bench import bench_app
 from lupex.commands.broker import broker
 from lupex.commands.command import command
+from lupex.commands.dashboard import dashboard
 from lupex.commands.demo import demo
 from lupex.commands.export import export
 from lupex.commands.ground import ground
@@ -47,6 +48,7 @@ def main(
 app.command("demo")(demo)
 app.command("broker")(broker)
 app.command("ground")(ground)
+app.command("dashboard")(dashboard)
 app.command("export")(export)
 app.command("command")(command)
 app.command("replay")(replay)

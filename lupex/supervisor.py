@@ -32,6 +32,8 @@ class ServiceSpec:
     ready_port: int | None = None
     """A TCP port on 127.0.0.1 that accepts connections once the service is up."""
     ready_timeout_s: float = 60.0
+    echo: bool = True
+    """Forward the service's output to the console (it always goes to its log file)."""
 
 
 class ServiceFailedError(RuntimeError):
@@ -79,21 +81,23 @@ class Supervisor:
         )
         assert proc.stdout is not None
         thread = threading.Thread(
-            target=self._forward, args=(spec.name, proc.stdout, log_path), daemon=True
+            target=self._forward, args=(spec, proc.stdout, log_path), daemon=True
         )
         thread.start()
         self._running.append(_Running(spec, proc, log_path, [thread]))
         if spec.ready_port is not None:
             self._wait_ready(spec, proc)
 
-    def _forward(self, name: str, stream: IO[bytes], log_path: Path) -> None:
+    def _forward(self, spec: ServiceSpec, stream: IO[bytes], log_path: Path) -> None:
         with log_path.open("ab") as log:
             for line in iter(stream.readline, b""):
                 log.write(line)
                 log.flush()
+                if not spec.echo:
+                    continue
                 text = line.decode(errors="replace").rstrip()
                 with self._lock:
-                    print(f"[{name:>10}] {text}", file=self.out, flush=True)
+                    print(f"[{spec.name:>10}] {text}", file=self.out, flush=True)
 
     def _wait_ready(self, spec: ServiceSpec, proc: subprocess.Popen[bytes]) -> None:
         assert spec.ready_port is not None

@@ -98,7 +98,11 @@ def demo(
                     run_as=getpass.getuser(),
                 )
             )
-            sup.start(ServiceSpec("broker", [mosquitto, "-c", str(conf)], ready_port=broker_port))
+            sup.start(
+                ServiceSpec(
+                    "broker", [mosquitto, "-c", str(conf)], ready_port=broker_port, echo=False
+                )
+            )
         else:
             sup.start(
                 ServiceSpec(
@@ -113,6 +117,7 @@ def demo(
             "LUPEX_GROUND_VIEWER_TOKEN": tokens["viewer"],
             "LUPEX_GROUND_OPERATOR_TOKEN": tokens["operator"],
             "LUPEX_GROUND_INSTRUCTOR_TOKEN": tokens["instructor"],
+            "LUPEX_GROUND_LOG_FORMAT": "human",
         }
         sup.start(
             ServiceSpec(
@@ -157,7 +162,14 @@ def demo(
             )
         if scenario:
             _start_scenario(api_port, tokens["instructor"], scenario)
-        _banner(broker_kind, broker_port, api_port, dashboard_port if dashboard else None, tokens)
+        _banner(
+            broker_kind,
+            broker_port,
+            api_port,
+            dashboard_port if dashboard else None,
+            tokens,
+            data_dir,
+        )
         code = sup.wait()
     except ServiceFailedError as exc:
         typer.echo(f"demo: {exc}", err=True)
@@ -175,6 +187,7 @@ def _banner(
     api_port: int,
     dashboard_port: int | None,
     tokens: dict[str, str],
+    data_dir: Path,
 ) -> None:
     lines = [
         "",
@@ -184,6 +197,8 @@ def _banner(
     ]
     if dashboard_port is not None:
         lines.append(f"  dashboard  http://127.0.0.1:{dashboard_port}")
+    lines.append(f"  archive    {data_dir / 'archive.db'}")
+    lines.append(f"  logs       {data_dir / 'logs'}/<service>.log")
     lines.append("  demo tokens (Authorization: Bearer <token>):")
     lines += [f"    {role:<10} {token}" for role, token in tokens.items()]
     lines.append("")
