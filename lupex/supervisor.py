@@ -23,6 +23,8 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, TextIO
 
+import psutil
+
 
 @dataclass(frozen=True, slots=True)
 class ServiceSpec:
@@ -151,8 +153,9 @@ class Supervisor:
                     print(f"[supervisor] {r.spec.name} ignored SIGTERM; killing", file=self.out)
                 self._signal_group(r.proc, signal.SIGKILL)
                 r.proc.wait()
-            # Anything else left in the child's process group goes too.
+            # Anything else left in the child's process group goes too, and is waited for.
             self._signal_group(r.proc, signal.SIGKILL)
+            self._wait_group_gone(r.proc.pid)
             for t in r.threads:
                 t.join(timeout=2)
             if r.proc.stdout is not None:
@@ -160,6 +163,34 @@ class Supervisor:
         self._running.clear()
 
     @staticmethod
+    def _wait_group_gone(pgid: int, timeout_s: float = 3.0) -> None:
+        """Wait until no live process is left in the group (zombies awaiting reaping aside)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            members = [
+                p
+                for p in psutil.process_iter(["pid"])
+                if _pgid(p.pid) == pgid and _status(p) != psutil.STATUS_ZOMBIE
+            ]
+            if not members:
+                return
+            time.sleep(0.02)
+
+    @staticmethod
     def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, sig)
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except (ProcessLookupError, PermissionError):
+        return None
+
+
+def _status(proc: psutil.Process) -> str | None:
+    try:
+        return str(proc.status())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
