@@ -101,6 +101,13 @@ def _volume(spec: str | dict[str, str]) -> dict[str, str]:
     return {"source": source, "target": target, "type": "bind" if "/" in source else "volume"}
 
 
+def _port(spec: str | dict[str, str]) -> dict[str, str]:
+    if isinstance(spec, dict):
+        return spec
+    host_ip, published, target = spec.split("/")[0].split(":")
+    return {"host_ip": host_ip, "published": published, "target": target}
+
+
 def test_only_dashboard_and_api_are_published_on_localhost(config: dict[str, Any]) -> None:
     published = {
         name: service["ports"] for name, service in config["services"].items() if "ports" in service
@@ -108,7 +115,8 @@ def test_only_dashboard_and_api_are_published_on_localhost(config: dict[str, Any
     assert set(published) == {"ground", "dashboard"}
     readme = (ROOT / "README.md").read_text()
     for ports in published.values():
-        for port in ports:
+        for spec in ports:
+            port = _port(spec)
             assert port["host_ip"] == "127.0.0.1"
             assert f"http://127.0.0.1:{port['published']}" in readme, (
                 f"README does not mention the published port {port['published']}"
