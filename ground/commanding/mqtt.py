@@ -10,6 +10,9 @@ reconnects with exponential backoff (``mqtt_io.backoff_delays``; ``LUPEX_NO_BACK
 tests). ``publish()`` waits for a connection and for the broker's acknowledgement (PUBACK at
 QoS 1); when the connection drops before the acknowledgement it publishes again on the next
 connection (QoS 1 is at least once anyway).
+
+Cancelling ``run`` or ``publish`` always ends them, even when aiomqtt reports the cancellation as
+``MqttError("Operation timed out")`` (see ``mqtt_io.raise_if_cancelling``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,14 @@ from collections.abc import Callable, Sequence
 
 import aiomqtt
 
-from mqtt_io import BrokerUrl, ClientOptions, backoff_delays, detect_protocol, make_client
+from mqtt_io import (
+    BrokerUrl,
+    ClientOptions,
+    backoff_delays,
+    detect_protocol,
+    make_client,
+    raise_if_cancelling,
+)
 
 log = logging.getLogger("lupex.ground.mqtt")
 
@@ -39,6 +49,7 @@ class MqttEndpoint:
         on_message: MessageHandler | None = None,
         on_reconnect: Callable[[], None] | None = None,
         publish_timeout_s: float = 10.0,
+        timeout_s: float = 10.0,
     ) -> None:
         self.url = url
         self.client_id = client_id
@@ -46,6 +57,7 @@ class MqttEndpoint:
         self._on_message = on_message
         self._on_reconnect = on_reconnect
         self._publish_timeout = publish_timeout_s
+        self._timeout = timeout_s
         self._client: aiomqtt.Client | None = None
         self._connected = asyncio.Event()
         self.connections = 0
@@ -67,7 +79,9 @@ class MqttEndpoint:
             try:
                 if protocol is None:
                     protocol = await detect_protocol(self.url)
-                options = ClientOptions(identifier=self.client_id, protocol=protocol)
+                options = ClientOptions(
+                    identifier=self.client_id, protocol=protocol, timeout=self._timeout
+                )
                 async with make_client(self.url, options) as client:
                     for topic in self.subscriptions:
                         await client.subscribe(topic, qos=1)
@@ -82,6 +96,7 @@ class MqttEndpoint:
                     async for message in client.messages:
                         self._deliver(message)
             except aiomqtt.MqttError as exc:
+                raise_if_cancelling(exc)
                 self.last_error = str(exc)
                 log.warning("MQTT %s: connection to %s lost: %s", self.client_id, self.url, exc)
             finally:
@@ -120,6 +135,7 @@ class MqttEndpoint:
                     topic, payload, qos=qos, retain=retain, timeout=self._publish_timeout
                 )
             except aiomqtt.MqttError as exc:
+                raise_if_cancelling(exc)
                 self.last_error = str(exc)
                 log.warning(
                     "MQTT %s: publish to %s failed (%s); retrying", self.client_id, topic, exc

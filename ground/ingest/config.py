@@ -60,6 +60,8 @@ class IngestConfig:
     """Messages beyond ``receive_maximum`` the receive queue may hold before it stops reading
     the socket (QoS 0 messages and MQTT 3.1.1 brokers are not bounded by Receive Maximum)."""
     keepalive_s: int = 30
+    mqtt_timeout_s: float = 10.0
+    """How long an MQTT operation (connect, subscribe, disconnect) may take before it fails."""
     archive_url: str | None = None
     """The archive's URL: when given (and not in memory), batches are committed by a process of
     its own that opens this URL (``writer.ProcessWriter``); else on the worker thread with the

@@ -8,7 +8,15 @@ import aiomqtt
 import pytest
 
 from mission import topics
-from mqtt_io import BrokerUrl, ClientOptions, acknowledge, backoff_delays, detect_protocol
+from mqtt_io import (
+    BrokerUrl,
+    ClientOptions,
+    MessageReader,
+    acknowledge,
+    backoff_delays,
+    detect_protocol,
+    raise_if_cancelling,
+)
 from mqtt_io.client import make_client
 from tests.support.mosquitto import MosquittoServer
 
@@ -79,3 +87,51 @@ async def test_unacknowledged_message_is_redelivered(
             nxt = await anext(aiter(client.messages))
         assert nxt.payload == b"frame-2"  # frame-1 was acknowledged and is not sent again
         acknowledge(client, nxt)
+
+
+async def test_message_reader_takes_queued_messages_in_order(
+    mosquitto: MosquittoServer, unique_id: str
+) -> None:
+    """The reader still finds aiomqtt's incoming queue (else it would only be slower), takes
+    what is queued without waiting and waits for the rest, in order."""
+    topic = topics.downlink(unique_id, "rover")
+    async with make_client(_url(mosquitto, "ground"), ClientOptions(identifier=unique_id)) as c:
+        await c.subscribe(topic, qos=1)
+        reader = MessageReader(c)
+        assert reader.fast
+        assert reader.ready() is None
+        async with make_client(_url(mosquitto, "spacecraft"), ClientOptions()) as sc:
+            for n in range(5):
+                await sc.publish(topic, f"m{n}".encode(), qos=1)
+        async with asyncio.timeout(10):
+            got = [(await reader.next()).payload for _ in range(5)]
+        assert got == [b"m0", b"m1", b"m2", b"m3", b"m4"]
+        assert reader.ready() is None
+
+
+async def test_raise_if_cancelling_turns_a_masked_cancellation_back() -> None:
+    """An ``MqttError`` raised while the task is being cancelled becomes ``CancelledError``;
+    the same error in a task nobody cancels is left to the caller."""
+    error = aiomqtt.MqttError("Operation timed out")
+    raise_if_cancelling(error)  # not cancelling: returns
+
+    started = asyncio.Event()
+
+    async def masked() -> str:
+        try:
+            started.set()
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            try:
+                raise error from None  # what aiomqtt's __aexit__ does on a timeout
+            except aiomqtt.MqttError as exc:
+                raise_if_cancelling(exc)
+                return "taken for a lost connection"
+        return "not reached"
+
+    task = asyncio.create_task(masked())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert task.cancelled()
