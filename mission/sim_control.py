@@ -124,6 +124,8 @@ class ActiveFault(_Status):
     end: float | None
     """None: until cleared."""
     source: Literal["manual", "scenario"]
+    ended: bool = False
+    """Over (cleared or expired at ``end``); only in ``SimStatus.recent_faults``."""
 
 
 class TimelineEntry(_Status):
@@ -177,6 +179,9 @@ class SimStatus(_Status):
     """How far the simulation is behind where the speed factor says it should be."""
     prime_station: str | None
     active_faults: list[ActiveFault]
+    recent_faults: list[ActiveFault] = Field(default_factory=list)
+    """The latest fault instances, active or ended (a bounded history), so that a receiver who
+    missed the statuses in between still sees every injection and every clearing."""
     scenario: ScenarioStatus | None
     vehicles: dict[str, VehicleStatus]
     last_control: ControlAck | None = None

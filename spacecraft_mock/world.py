@@ -34,6 +34,7 @@ from mission.sim_control import (
 from spacecraft_mock.config import WorldConfig
 from spacecraft_mock.environment import Environment, EnvSample
 from spacecraft_mock.faults import FaultInjector, InjectionError
+from spacecraft_mock.faults.injector import ActiveFaultInstance
 from spacecraft_mock.link import FrameDelivery, LinkEvent, SpaceLink, StationMonitor
 from spacecraft_mock.obsw.farm import FrameVerdict
 from spacecraft_mock.obsw.onboard import OnboardSoftware
@@ -308,8 +309,8 @@ class World:
         self, *, wall_time: float, speed: float, paused: bool, lag_s: float,
         last_control: ControlAck | None = None, running: bool = True,
     ) -> SimStatus:  # fmt: skip
-        faults = [
-            ActiveFault(
+        def described(f: ActiveFaultInstance) -> ActiveFault:
+            return ActiveFault(
                 instance_id=f.instance_id,
                 fault=f.fault,
                 title=f.title,
@@ -317,9 +318,11 @@ class World:
                 start=f.start,
                 end=f.end,
                 source=f.source,
+                ended=f.ended,
             )
-            for f in self.injector.active.values()
-        ]
+
+        faults = [described(f) for f in self.injector.active.values()]
+        recent = [described(f) for f in self.injector.history]
         vehicles = {
             name: VehicleStatus(
                 mode=obsw.mode,
@@ -340,6 +343,7 @@ class World:
             lag_s=lag_s,
             prime_station=self.link.prime,
             active_faults=faults,
+            recent_faults=recent,
             scenario=self.scenario.status(self.t) if self.scenario is not None else None,
             vehicles=vehicles,
             last_control=last_control,

@@ -63,6 +63,8 @@ log = logging.getLogger("lupex.ground.training")
 
 ACK_WAIT_S: Final = 5.0
 TIMELINE_LIMIT: Final = 5_000
+SEEN_LIMIT: Final = 1_000
+"""Fault instances remembered as logged (far more than a status lists in ``recent_faults``)."""
 
 
 class TrainingError(ValueError):
@@ -143,6 +145,9 @@ class TrainingService:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._active_faults: dict[str, dict[str, Any]] = {}
         self.fault_log: deque[dict[str, Any]] = deque(maxlen=TIMELINE_LIMIT)
+        self._logged_injected: dict[str, None] = {}
+        """Instances whose injection is in ``fault_log`` (insertion-ordered, bounded)."""
+        self._logged_cleared: dict[str, None] = {}
         self.run_: Run | None = None
         self.rejected_status = 0
 
@@ -455,8 +460,15 @@ class TrainingService:
         """Take a sim status: fault transitions, the scenario's state, control outcomes."""
         self.sim = status
         current = {f.instance_id: f for f in status.active_faults}
-        for instance_id, fault in current.items():
-            if instance_id not in self._active_faults:
+        # Every instance the status knows of, ended ones included (``recent_faults``), so that a
+        # fault that began and ended between two statuses is still logged, with its own times.
+        known = {f.instance_id: f for f in status.recent_faults}
+        known.update(current)
+        # Keyed with the start time too: a restarted simulator numbers its instances from 1 again.
+        for instance_id, fault in sorted(known.items(), key=lambda kv: kv[1].start):
+            key = f"{instance_id}@{fault.start!r}"
+            if key not in self._logged_injected:
+                self._logged_injected[key] = None
                 self.fault_log.append(
                     {
                         "time": fault.start,
@@ -469,17 +481,31 @@ class TrainingService:
                         "source": fault.source,
                     }
                 )
-        for instance_id, old in self._active_faults.items():
-            if instance_id not in current:
-                self.fault_log.append(
-                    {
-                        "time": status.mission_time,
-                        "kind": "fault_cleared",
-                        "text": f"{old['title']} ({old['fault']}) cleared",
-                        "fault": old["fault"],
-                        "instance_id": instance_id,
-                    }
-                )
+        gone = [i for i in self._active_faults if i not in current]
+        gone += [i for i, f in known.items() if f.ended and i not in self._active_faults]
+        for instance_id in gone:
+            ended = known.get(instance_id)
+            old = self._active_faults.get(instance_id) or (
+                ended.model_dump() if ended is not None else {}
+            )
+            key = f"{instance_id}@{old.get('start')!r}"
+            if key in self._logged_cleared:
+                continue
+            self._logged_cleared[key] = None
+            self.fault_log.append(
+                {
+                    "time": ended.end
+                    if ended is not None and ended.ended and ended.end is not None
+                    else status.mission_time,
+                    "kind": "fault_cleared",
+                    "text": f"{old.get('title', instance_id)} ({old.get('fault', '?')}) cleared",
+                    "fault": old.get("fault"),
+                    "instance_id": instance_id,
+                }
+            )
+        for seen in (self._logged_injected, self._logged_cleared):
+            while len(seen) > SEEN_LIMIT:
+                del seen[next(iter(seen))]
         self._active_faults = {k: v.model_dump() for k, v in current.items()}
         ack = status.last_control
         if ack is not None and ack.request_id is not None:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from mission.faults import FaultCatalogue, FaultParamError, ParamValue
 from spacecraft_mock.faults.effects import EFFECTS
 
 if TYPE_CHECKING:
     from spacecraft_mock.world import World
+
+
+HISTORY_LIMIT: Final = 32
+"""How many of the latest fault instances the status reports, so that a fault that began and
+ended between two status messages (a short one at a high speed factor) is still seen."""
 
 
 class InjectionError(ValueError):
@@ -25,6 +31,8 @@ class ActiveFaultInstance:
     start: float
     end: float | None
     source: Literal["manual", "scenario"]
+    ended: bool = False
+    """Cleared or expired (``end`` is then when it happened)."""
 
 
 class FaultInjector:
@@ -32,7 +40,8 @@ class FaultInjector:
         self.world = world
         self.catalogue = catalogue
         self.active: dict[str, ActiveFaultInstance] = {}
-        self.history: list[ActiveFaultInstance] = []
+        self.history: deque[ActiveFaultInstance] = deque(maxlen=HISTORY_LIMIT)
+        """The latest injected instances, ended or not (``SimStatus.recent_faults``)."""
         self._count = 0
         missing = sorted(set(catalogue.faults) - set(EFFECTS))
         if missing:
@@ -100,4 +109,5 @@ class FaultInjector:
         _, stop = EFFECTS[instance.fault]
         stop(self.world, instance.params)
         instance.end = now
+        instance.ended = True
         del self.active[instance.instance_id]

@@ -338,3 +338,47 @@ async def test_a_scenario_run_is_tracked_scored_and_debriefed(
         assert score["points"] == pytest.approx(expected, abs=0.01)
         assert score["maximum"] == 80 + 100 + 50
         assert t.service.debrief()["score"] == score
+
+
+def _fault(n: int, start: float, end: float | None, ended: bool = False) -> ActiveFault:
+    return ActiveFault(
+        instance_id=f"drill_jam#{n}",
+        fault="drill_jam",
+        title="Drill jam",
+        params={},
+        start=start,
+        end=end,
+        source="scenario",
+        ended=ended,
+    )
+
+
+def test_a_fault_over_between_two_statuses_is_still_logged(mdb: MissionDatabase) -> None:
+    """At a high speed factor a short fault can begin and end between two sim statuses: the
+    status's ``recent_faults`` still shows it, and the ground logs both ends at their times.
+    Logged once each, however many statuses repeat it; a restarted simulator's ``#1`` again is
+    a new instance."""
+    broker = BrokerUrl.parse("mqtt://127.0.0.1:1")
+    service = TrainingService(TrainingConfig(broker=broker), GroundState.from_mdb(mdb))
+    sim = FakeSimulator(client=None)  # type: ignore[arg-type]  # only builds statuses here
+    service.on_sim_status(sim.status(None))
+    short = _fault(1, T0 + 10.0, T0 + 20.0, ended=True)
+    for _ in range(3):
+        sim.now = T0 + 30.0
+        status = sim.status(None).model_copy(update={"recent_faults": [short]})
+        service.on_sim_status(status)
+    kinds = [(e["kind"], e["instance_id"], e["time"]) for e in service.fault_log]
+    assert kinds == [
+        ("fault_injected", "drill_jam#1", T0 + 10.0),
+        ("fault_cleared", "drill_jam#1", T0 + 20.0),
+    ]
+    # An active one, seen then gone without an ``ended`` record (the history moved on).
+    again = _fault(1, T0 + 100.0, None)
+    sim.now, sim.faults = T0 + 110.0, [again]
+    service.on_sim_status(sim.status(None))
+    sim.now, sim.faults = T0 + 120.0, []
+    service.on_sim_status(sim.status(None))
+    assert [(e["kind"], e["time"]) for e in list(service.fault_log)[2:]] == [
+        ("fault_injected", T0 + 100.0),
+        ("fault_cleared", T0 + 120.0),
+    ]
