@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, NoReturn
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 
 from ground.api.deps import Services, timestamp
 from ground.api.errors import invalid, not_found, responses
@@ -49,6 +49,17 @@ StateFilter = Annotated[
 Window = Annotated[
     datetime | None,
     Query(description="ISO 8601 (UTC when no offset) or Unix seconds, mission time."),
+]
+VehicleFilter = Annotated[
+    str | None,
+    Query(description="Only commands to this vehicle (`rover` or `lander`).", examples=["rover"]),
+]
+CommandId = Annotated[
+    str,
+    Path(
+        description="The id returned when the command was sent.",
+        examples=["0f8c2b5e-3d4a-4e61-9a57-2c1f0e6b7d90"],
+    ),
 ]
 
 
@@ -117,8 +128,10 @@ async def list_commands(
     start: Window = None,
     end: Window = None,
     state: StateFilter = None,
-    vehicle: Annotated[str | None, Query(examples=["rover"])] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_COMMANDS)] = 1000,
+    vehicle: VehicleFilter = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_COMMANDS, description="At most this many (the newest).")
+    ] = 1000,
 ) -> list[CommandOut]:
     t0, t1 = _window(start, end)
     views = await commands.history(t0, t1, state, limit, vehicle)
@@ -139,8 +152,10 @@ async def export_commands(
     start: Window = None,
     end: Window = None,
     state: StateFilter = None,
-    vehicle: Annotated[str | None, Query(examples=["rover"])] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_COMMANDS)] = MAX_COMMANDS,
+    vehicle: VehicleFilter = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_COMMANDS, description="At most this many (the newest).")
+    ] = MAX_COMMANDS,
 ) -> Response:
     t0, t1 = _window(start, end)
     views = await commands.history(t0, t1, state, limit, vehicle)
@@ -167,11 +182,12 @@ async def link_status(commands: Commands) -> list[CommandLinkOut]:
 @router.get(
     "/commands/{command_id}",
     summary="One command",
+    description="A command with every verification stage reached so far and its time.",
     response_model=CommandOut,
     dependencies=[Depends(require(Role.VIEWER))],
     responses=responses(Role.VIEWER, not_found_what="command"),
 )
-async def get_command(command_id: str, commands: Commands) -> CommandOut:
+async def get_command(command_id: CommandId, commands: Commands) -> CommandOut:
     view = await commands.get(command_id)
     if view is None:
         raise not_found(f"unknown command {command_id!r}")
@@ -189,7 +205,7 @@ async def get_command(command_id: str, commands: Commands) -> CommandOut:
     },
 )
 async def cancel_command(
-    command_id: str,
+    command_id: CommandId,
     commands: Commands,
     principal: Annotated[Principal, Depends(require(Role.OPERATOR))],
 ) -> CommandOut:

@@ -45,9 +45,26 @@ MAX_SERIES_POINTS = 5_000
 )
 async def passes(
     services: Services,
-    hours: Annotated[float, Query(gt=0, le=MAX_HOURS, examples=[24])] = 24.0,
-    station: Annotated[str | None, Query(examples=["dss43"])] = None,
-    step_s: Annotated[float, Query(ge=10, le=86_400, examples=[600])] = 600.0,
+    hours: Annotated[
+        float,
+        Query(gt=0, le=MAX_HOURS, description="How far ahead to predict (hours).", examples=[24]),
+    ] = 24.0,
+    station: Annotated[
+        str | None,
+        Query(
+            description="Only this ground station (its id); every station if absent.",
+            examples=["dss43"],
+        ),
+    ] = None,
+    step_s: Annotated[
+        float,
+        Query(
+            ge=10,
+            le=86_400,
+            description="Seconds between points of the Earth elevation series.",
+            examples=[600],
+        ),
+    ] = 600.0,
 ) -> PassesOut:
     if hours * 3600.0 / step_s > MAX_SERIES_POINTS:
         invalid(

@@ -488,3 +488,114 @@ class DebriefOut(TrainingStatusOut):
         "scenario_started, fault_injected, fault_cleared, alarm_raised, alarm_acknowledged, "
         "alarm_cleared, detection, command, scenario_ended."
     )
+
+
+# ----------------------------------------------------------------- examples of the remaining models
+# Nested models take their example from their parent's, so the two never disagree; the training
+# models get theirs from one realistic run. ``tests/ground/test_api_schemas.py`` validates every
+# example against its model.
+def _first(model: type[BaseModel], field: str) -> dict[str, Any]:
+    extra: Any = model.model_config.get("json_schema_extra")
+    value: Any = extra["examples"][0][field]
+    return dict(value[0] if isinstance(value, list) else value)
+
+
+EX_CHECKLIST_ROW: Final[dict[str, Any]] = {
+    "id": "charge_fault",
+    "kind": "alarm",
+    "target": "rover.power.charge_state",
+    "level": "red",
+    "vehicle": "rover",
+    "description": "Charge regulator reports FAULT",
+    "opens_at": T0 + 120.0,
+    "deadline_s": 60.0,
+    "deadline": T0 + 180.0,
+    "state": "detected",
+    "detected": True,
+    "detected_at": T0 + 124.0,
+    "seen_at": T0 + 125.3,
+    "time_to_detect_s": 4.0,
+    "evidence": "alarm rover.power.charge_state@1767225724 raised red",
+    "alarm_id": "rover.power.charge_state@1767225724",
+    "acknowledged_at": T0 + 190.0,
+    "acknowledged_by": "trainee",
+}
+EX_TRAINING_STATUS: Final[dict[str, Any]] = {
+    "time": T0 + 600.0,
+    "state": "running",
+    "scenario": "battery_cell_failure_during_drive",
+    "title": "Battery cell failure during a drive",
+    "started_at": T0,
+    "started_by": "instructor",
+    "ended_at": None,
+    "elapsed_s": 600.0,
+    "detected": 1,
+    "expected": 2,
+    "checklist": [EX_CHECKLIST_ROW],
+    "active_faults": [{"id": "battery_cell_failure#1", "fault": "battery_cell_failure"}],
+    "simulator": {"name": "battery_cell_failure_during_drive", "state": "running"},
+}
+EX_SCORE: Final[dict[str, Any]] = {
+    "points": 85.0,
+    "maximum": 100.0,
+    "percent": 85.0,
+    "grade": "good",
+    "lines": [
+        {
+            "what": "charge_fault detected",
+            "points": 40.0,
+            "maximum": 40.0,
+            "reason": "4 s after the fault, deadline 60 s",
+        }
+    ],
+}
+EX_DEBRIEF: Final[dict[str, Any]] = {
+    **EX_TRAINING_STATUS,
+    "state": "finished",
+    "ended_at": T0 + 1800.0,
+    "elapsed_s": 1800.0,
+    "description": "The rover is driving to its next waypoint when a cell of its battery shorts.",
+    "recovery_commands": ["rover.mobility.stop", "rover.obsw.fdir_enable"],
+    "score": EX_SCORE,
+    "timeline": [
+        {"time": T0, "kind": "scenario_started", "text": "battery_cell_failure_during_drive"},
+        {"time": T0 + 120.0, "kind": "fault_injected", "text": "battery_cell_failure (cells=1)"},
+        {"time": T0 + 124.0, "kind": "alarm_raised", "text": "rover.power.charge_state red"},
+    ],
+}
+EX_SCENARIO: Final[dict[str, Any]] = {
+    "name": "battery_cell_failure_during_drive",
+    "title": "Battery cell failure during a drive",
+    "description": "The rover is driving to its next waypoint when a cell of its battery shorts.",
+    "duration_s": 1800.0,
+    "difficulty": 1,
+    "faults": [{"at_s": 120.0, "fault": "battery_cell_failure", "params": {"cells": 1}}],
+    "expected": [
+        {
+            "id": "charge_fault",
+            "kind": "alarm",
+            "parameter": "rover.power.charge_state",
+            "level": "red",
+            "deadline_s": 60.0,
+        }
+    ],
+    "recovery_commands": ["rover.mobility.stop", "rover.obsw.fdir_enable"],
+}
+
+for _model, _example_value in (
+    (PassOut, _first(PassesOut, "passes")),
+    (EarthElevationOut, _first(PassesOut, "earth")),
+    (CarrierOut, _first(LinkCarrierOut, "vehicles")),
+    (HandoverOut, _first(LinkCarrierOut, "handovers")),
+    (StationContactOut, _first(LinkCarrierOut, "stations")),
+    (FaultParameterOut, _first(FaultOut, "parameters")),
+    (StageOut, dict(EX_COMMAND["stages"][-1])),
+    (ChecklistRowOut, EX_CHECKLIST_ROW),
+    (TrainingStatusOut, EX_TRAINING_STATUS),
+    (ScoreLineOut, EX_SCORE["lines"][0]),
+    (ScoreOut, EX_SCORE),
+    (DebriefOut, EX_DEBRIEF),
+    (ScenarioOut, EX_SCENARIO),
+):
+    _model.model_config["json_schema_extra"] = {"examples": [_example_value]}
+    _model.model_rebuild(force=True)

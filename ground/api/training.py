@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, NoReturn
 
-from fastapi import APIRouter, Body, Depends, HTTPException, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, status
 
 from ground.api.deps import Services
 from ground.api.errors import invalid, responses
@@ -37,6 +37,17 @@ router = APIRouter(
 )
 
 Instructor = Annotated[Principal, Depends(require(Role.INSTRUCTOR))]
+FaultId = Annotated[
+    str,
+    Path(
+        description="A fault of the catalogue (GET /faults); to clear one instance, `<fault>#<n>`.",
+        examples=["battery_cell_failure"],
+    ),
+]
+ScenarioName = Annotated[
+    str,
+    Path(description="A scenario of GET /training/scenarios.", examples=["heater_failure_at_dusk"]),
+]
 
 
 def training_service(services: Services) -> TrainingService:
@@ -52,7 +63,13 @@ def _refuse(exc: TrainingError, value: object = None) -> NoReturn:
     raise HTTPException(exc.status, detail=exc.message)
 
 
-@router.get("/faults", summary="Fault catalogue", response_model=list[FaultOut])
+@router.get(
+    "/faults",
+    summary="Fault catalogue",
+    description="Every fault the simulation can inject, with its parameters (name, unit, range, "
+    "default), the vehicle and subsystem it affects and what it should look like on the ground.",
+    response_model=list[FaultOut],
+)
 async def list_faults(training: Training) -> list[FaultOut]:
     return [FaultOut.model_validate(f) for f in training.faults()]
 
@@ -67,7 +84,7 @@ async def list_faults(training: Training) -> list[FaultOut]:
     response_model=ControlOut,
 )
 async def inject_fault(
-    fault_id: str,
+    fault_id: FaultId,
     training: Training,
     principal: Instructor,
     body: Annotated[InjectRequest | None, Body()] = None,
@@ -94,7 +111,7 @@ async def inject_fault(
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ControlOut,
 )
-async def clear_fault(fault_id: str, training: Training, principal: Instructor) -> ControlOut:
+async def clear_fault(fault_id: FaultId, training: Training, principal: Instructor) -> ControlOut:
     try:
         out = await training.clear(fault_id, principal.name)
     except TrainingError as exc:
@@ -102,7 +119,13 @@ async def clear_fault(fault_id: str, training: Training, principal: Instructor) 
     return ControlOut.model_validate(out)
 
 
-@router.get("/training/scenarios", summary="Training scenarios", response_model=list[ScenarioOut])
+@router.get(
+    "/training/scenarios",
+    summary="Training scenarios",
+    description="The graded scenarios of seeds/scenarios: their steps, duration and the "
+    "detections a trainee is expected to make, each with its deadline.",
+    response_model=list[ScenarioOut],
+)
 async def list_scenarios(training: Training) -> list[ScenarioOut]:
     return [ScenarioOut.model_validate(s) for s in training.scenarios()]
 
@@ -115,7 +138,9 @@ async def list_scenarios(training: Training) -> list[ScenarioOut]:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=TrainingStatusOut,
 )
-async def start_scenario(name: str, training: Training, principal: Instructor) -> TrainingStatusOut:
+async def start_scenario(
+    name: ScenarioName, training: Training, principal: Instructor
+) -> TrainingStatusOut:
     try:
         out = await training.start(name, principal.name)
     except TrainingError as exc:

@@ -56,7 +56,15 @@ async def test_a_dying_background_service_fails_health_and_calls_on_fatal(
     ):
         services = services_of(app)
         assert (await http.get("/health")).status_code == 200
-        assert set(services.task_states()) == {"ingest", "stream-gauges", "sibling", "broken"}
+        assert set(services.task_states()) == {
+            "ingest",
+            "stream-gauges",
+            "commanding",
+            "links",
+            "training",
+            "sibling",
+            "broken",
+        }
         release.set()
         await wait_for(lambda: fatal, "on_fatal")
         health = await http.get("/health")

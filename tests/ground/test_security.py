@@ -33,7 +33,23 @@ integration = pytest.mark.integration
 
 PUBLIC_PATHS = {f"{API_PREFIX}/health", "/metrics", "/openapi.json", "/docs", "/redoc"}
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete"})
-OPERATOR_OPERATIONS = {("POST", f"{API_PREFIX}/alarms/{{alarm_id}}/acknowledge")}
+# Who may do what, written out here independently of the routes (every other operation is
+# open to any valid token, i.e. the viewer role): the test fails when a route drifts from it.
+OPERATOR_OPERATIONS = {
+    ("POST", f"{API_PREFIX}/alarms/{{alarm_id}}/acknowledge"),
+    ("POST", f"{API_PREFIX}/commands"),
+    ("DELETE", f"{API_PREFIX}/commands/{{command_id}}"),
+}
+INSTRUCTOR_OPERATIONS = {
+    ("GET", f"{API_PREFIX}/faults"),
+    ("POST", f"{API_PREFIX}/faults/{{fault_id}}"),
+    ("DELETE", f"{API_PREFIX}/faults/{{fault_id}}"),
+    ("GET", f"{API_PREFIX}/training/scenarios"),
+    ("POST", f"{API_PREFIX}/training/scenarios/{{name}}/start"),
+    ("POST", f"{API_PREFIX}/training/stop"),
+    ("GET", f"{API_PREFIX}/training/status"),
+    ("GET", f"{API_PREFIX}/training/debrief"),
+}
 
 
 # --------------------------------------------------------------------------------- pure logic
@@ -173,12 +189,19 @@ def test_every_operation_needs_a_token(client: httpx.Client, app: FastAPI) -> No
 def test_each_role_reaches_what_it_may(
     client: httpx.Client, app: FastAPI, tokens: GroundTokens
 ) -> None:
-    for method, path in _operations(app):
-        needs_operator = (method, path) in OPERATOR_OPERATIONS
+    operations = _operations(app)
+    assert set(operations) >= OPERATOR_OPERATIONS | INSTRUCTOR_OPERATIONS
+    for method, path in operations:
+        if (method, path) in INSTRUCTOR_OPERATIONS:
+            refused = {"viewer", "operator"}
+        elif (method, path) in OPERATOR_OPERATIONS:
+            refused = {"viewer"}
+        else:
+            refused = set()
         for role in ("viewer", "operator", "instructor"):
             status = _call(client, method, path, tokens.header(role))
-            if needs_operator and role == "viewer":
-                assert status == 403, (method, path, role)
+            if role in refused:
+                assert status == 403, (method, path, role, status)
             else:
                 # Past authentication: success, or a 404/422 about the request itself.
                 assert status not in (401, 403), (method, path, role, status)
