@@ -120,11 +120,14 @@ def capture(page: Page, name: str) -> Path:
     return shot
 
 
-def streamed_values(page: Page) -> int:
-    text = page.get_by_text(re.compile(r"[\d,]+ values")).first.inner_text()
-    found = re.search(r"([\d,]+) values", text)
-    assert found, text
-    return int(found.group(1).replace(",", ""))
+STREAMED_JS = (
+    "() => Math.max(0, ...Array.from("
+    "document.querySelectorAll('[data-testid=stCaptionContainer]')).map(e => {"
+    " const m = e.innerText.match(/([\\d,]+) values/);"
+    " return m ? Number(m[1].replaceAll(',', '')) : 0; }))"
+)
+"""The count of streamed values the page shows (the largest, should Streamlit still be showing a
+stale copy of the caption while it redraws)."""
 
 
 # ----------------------------------------------------------------------------------------- tests
@@ -137,17 +140,17 @@ def test_overview_shows_live_values_that_change(page: Page, stack: Stack) -> Non
     expect(metric(page, "Avionics temp.")).to_have_text(re.compile(r"^-?\d+\.\d °C$"))
     expect(metric(page, "One-way light time")).to_have_text(re.compile(r"^1\.\d{3} s$"))
     expect(page.get_by_text("Live stream connected").first).to_be_visible(timeout=LIVE_MS)
-    first_time, first_count = clock.inner_text(), streamed_values(page)
+    first_time = clock.inner_text()
+    first = page.wait_for_function(f"() => ({STREAMED_JS})() || false", timeout=LIVE_MS)
+    first_count = int(first.json_value())
     # The page redraws itself (no reload): the mission clock moves and values keep streaming.
     expect(clock).not_to_have_text(first_time, timeout=LIVE_MS)
-    page.wait_for_function(
-        "n => Array.from(document.querySelectorAll('[data-testid=stCaptionContainer]'))"
-        ".some(e => { const m = e.innerText.match(/([\\d,]+) values/);"
-        " return m && Number(m[1].replaceAll(',', '')) > n; })",
+    later = page.wait_for_function(
+        f"n => {{ const v = ({STREAMED_JS})(); return v > n ? v : false; }}",
         arg=first_count,
         timeout=LIVE_MS,
     )
-    assert streamed_values(page) > first_count
+    assert int(later.json_value()) > first_count
     capture(page, "overview")
 
 
