@@ -39,7 +39,7 @@ docs: $(STAMP)
 	$(BIN)/lupex mdb docs
 
 bench: $(STAMP)
-	$(BIN)/lupex bench all
+	$(BIN)/lupex bench run all
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -89,8 +89,8 @@ def render(results_dir: Path) -> str:
             f"- Command: `{record['command']}` (runs `{record['module_command']}`)",
             f"- Run: {record['started']}, {record['wall_seconds']} s wall time; "
             f"Python {machine.get('python')}, {machine.get('cpus')} CPUs, "
-            f"{machine.get('memory_gib')} GiB; load average before: "
-            f"{machine.get('load_average_before')}",
+            f"{machine.get('memory_gib')} GiB; load average (1, 5, 15 min) before: "
+            f"{machine.get('load_average_before')}, after: {machine.get('load_average_after')}",
             "",
         ]
         result = record["result"]

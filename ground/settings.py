@@ -20,7 +20,14 @@ from typing import Final, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ground.ingest.config import (
+    DEFAULT_BATCH_MAX_DELAY_S,
+    DEFAULT_BATCH_MAX_FRAMES,
+    DEFAULT_QUEUE_SIZE,
+    DEFAULT_RECEIVE_MAXIMUM,
+)
 from ground.security import Role
+from mission.topics import DOWNLINK_ALL
 from mqtt_io import BrokerUrl
 
 ENV_PREFIX: Final = "LUPEX_GROUND_"
@@ -61,6 +68,12 @@ class GroundSettings(BaseSettings):
         description="MQTT 5 shared-subscription group: ground instances with the same group "
         "split the downlink between them ($share/<group>/lupex/v1/downlink/+/+).",
     )
+    topic_filter: str = Field(
+        DOWNLINK_ALL,
+        description="The downlink topics this instance takes, e.g. lupex/v1/downlink/+/rover "
+        "(one vehicle per instance). Prefer it to share_group: a packet split across two frames "
+        "needs both frames in the same instance, which a share group does not guarantee.",
+    )
     persistent_session: bool = Field(
         True, description="Keep the MQTT session (and the broker's queue) across restarts."
     )
@@ -97,16 +110,24 @@ class GroundSettings(BaseSettings):
 
     # --- Ingest -----------------------------------------------------------------------------------
     ingest_queue_size: int = Field(
-        20_000, ge=1, description="Frames waiting between the MQTT receiver and the decoder."
+        DEFAULT_QUEUE_SIZE,
+        ge=1,
+        description="Frames waiting between the MQTT receiver and the decoder.",
     )
     mqtt_receive_maximum: int = Field(
-        1000, ge=1, le=65535, description="MQTT 5 Receive Maximum: unacknowledged frames in flight."
+        DEFAULT_RECEIVE_MAXIMUM,
+        ge=1,
+        le=65535,
+        description="MQTT 5 Receive Maximum: unacknowledged frames in flight.",
     )
     batch_max_frames: int = Field(
-        500, ge=1, description="Most frames decoded and archived as one batch."
+        DEFAULT_BATCH_MAX_FRAMES, ge=1, description="Most frames decoded and archived as one batch."
     )
     batch_max_delay_s: float = Field(
-        0.005, gt=0, le=5.0, description="Longest wait to fill a batch before processing it."
+        DEFAULT_BATCH_MAX_DELAY_S,
+        gt=0,
+        le=5.0,
+        description="Longest wait to fill a batch before processing it.",
     )
 
     # --- Live stream ------------------------------------------------------------------------------
@@ -149,6 +170,19 @@ class GroundSettings(BaseSettings):
         "auto", description="json, human, or auto: human on a terminal, JSON otherwise."
     )
     log_level: str = Field("INFO", description="Log level of the service (DEBUG, INFO, ...).")
+
+    @field_validator("topic_filter")
+    @classmethod
+    def _downlink_filter(cls, value: str) -> str:
+        prefix = DOWNLINK_ALL.removesuffix("+/+")
+        levels = value.split("/")
+        if not value.startswith(prefix) or len(levels) != len(DOWNLINK_ALL.split("/")):
+            msg = f"must be a downlink topic filter {prefix}<station>/<spacecraft> ('+' for any)"
+            raise ValueError(msg)
+        if any(("+" in level or "#" in level) and level != "+" for level in levels):
+            msg = "'+' must stand alone in a topic level, and '#' is not allowed here"
+            raise ValueError(msg)
+        return value
 
     @field_validator("tokens")
     @classmethod

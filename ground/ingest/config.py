@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     from ground.settings import GroundSettings
 
 DEFAULT_RECEIVE_MAXIMUM: Final = 4000
+DEFAULT_QUEUE_SIZE: Final = 20_000
+DEFAULT_BATCH_MAX_FRAMES: Final = 1000
+DEFAULT_BATCH_MAX_DELAY_S: Final = 0.005
+"""The defaults of ``lupex ground`` (``GroundSettings``) and ``python -m ground.ingest`` alike:
+the figures in docs/performance.md were measured with these."""
 DEFAULT_SESSION_EXPIRY_S: Final = 24 * 3600
 
 
@@ -39,10 +44,10 @@ class IngestConfig:
     topic_filter: str = DOWNLINK_ALL
     """The downlink topics this instance takes, e.g. ``lupex/v1/downlink/+/rover``."""
     receive_maximum: int = DEFAULT_RECEIVE_MAXIMUM
-    queue_size: int = 20_000
+    queue_size: int = DEFAULT_QUEUE_SIZE
     """Frames waiting between the MQTT receiver and the processor (raised to receive_maximum)."""
-    batch_max_frames: int = 1000
-    batch_max_delay_s: float = 0.005
+    batch_max_frames: int = DEFAULT_BATCH_MAX_FRAMES
+    batch_max_delay_s: float = DEFAULT_BATCH_MAX_DELAY_S
     session_expiry_s: int = DEFAULT_SESSION_EXPIRY_S
     subscribe_links: bool = True
     """Also subscribe to station monitor data and the sim status (clock)."""
@@ -79,6 +84,7 @@ class IngestConfig:
             broker=settings.broker(),
             client_id=settings.mqtt_client_id,
             shared_group=settings.share_group,
+            topic_filter=settings.topic_filter,
             receive_maximum=settings.mqtt_receive_maximum,
             queue_size=settings.ingest_queue_size,
             batch_max_frames=settings.batch_max_frames,

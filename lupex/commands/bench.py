@@ -26,7 +26,7 @@ BENCHMARKS: Final = ("decode", "history", "ingest", "latency", "overload", "dash
 bench_app = typer.Typer(help="Run the benchmarks and rewrite docs/performance.md.")
 
 
-def _machine() -> dict[str, object]:
+def _machine(load_before: tuple[float, float, float]) -> dict[str, object]:
     import psutil
 
     return {
@@ -34,7 +34,8 @@ def _machine() -> dict[str, object]:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -43,6 +44,7 @@ def run_one(name: str, extra: list[str]) -> dict[str, object]:
     shown = " ".join(["python", "-m", f"bench.{name}", *extra])
     typer.echo(f"bench: running {shown}")
     started = time.time()
+    load_before = os.getloadavg()
     proc = subprocess.run(  # noqa: S603 - argv built here from a fixed list
         argv, cwd=ROOT, capture_output=True, text=True, check=False
     )
@@ -56,7 +58,7 @@ def run_one(name: str, extra: list[str]) -> dict[str, object]:
         "module_command": shown,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "wall_seconds": round(time.time() - started, 1),
-        "machine": _machine(),
+        "machine": _machine(load_before),
         "result": result,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -50,6 +50,13 @@ def ground(
             "[env LUPEX_GROUND_SHARE_GROUP]."
         ),
     ] = None,
+    topic_filter: Annotated[
+        str | None,
+        typer.Option(
+            help="Downlink topics this instance takes, e.g. lupex/v1/downlink/+/rover, to run one "
+            "instance per vehicle [env LUPEX_GROUND_TOPIC_FILTER]."
+        ),
+    ] = None,
     mdb_dir: Annotated[
         Path | None,
         typer.Option(help="Mission database folder [env LUPEX_GROUND_MDB_DIR]."),
@@ -75,6 +82,7 @@ def ground(
         "host": host,
         "mqtt_client_id": client_id,
         "share_group": share_group,
+        "topic_filter": topic_filter,
         "mdb_dir": mdb_dir,
         "log_format": log_format,
         "log_level": log_level,

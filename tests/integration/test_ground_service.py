@@ -220,3 +220,14 @@ async def test_lupex_export_writes_what_the_service_archived(
     )
     assert missing.exit_code == 2
     assert "rover.nope" in missing.output
+
+
+def test_lupex_ground_refuses_a_bad_topic_filter_naming_the_field() -> None:
+    from lupex.commands.ground import ground
+
+    cli = typer.Typer()
+    cli.command()(ground)
+    result = CliRunner().invoke(cli, ["--topic-filter", "lupex/v1/uplink/+/rover"])
+    assert result.exit_code == 2
+    assert "topic_filter" in result.output
+    assert "lupex/v1/downlink/<station>/<spacecraft>" in result.output

@@ -156,3 +156,42 @@ async def test_a_shared_subscription_splits_the_downlink_between_instances(
     finally:
         for store in stores:
             store.close()
+
+
+async def test_topic_filters_give_each_instance_one_vehicle(
+    broker: MosquittoServer, tmp_path: Path, unique_id: str
+) -> None:
+    """Growing past one ground the recommended way: one instance per vehicle by topic filter
+    (``--topic-filter``), so packets split across frames always reach the same instance."""
+    links = {v: Downlink(vehicle=v, station=unique_id) for v in ("rover", "lander")}
+    packet = {"rover": "rover.hk.power", "lander": "lander.hk.power"}
+    messages = [
+        (link.topic, frame)
+        for i in range(60)
+        for vehicle, link in links.items()
+        for frame in link.frames([link.hk(packet[vehicle], T0 + i)])
+    ]
+    stores = {v: open_archive(f"sqlite:///{tmp_path}/{v}.db") for v in links}
+    try:
+        async with (
+            ingest(
+                broker, stores["rover"], f"{unique_id}r", topic_filter="lupex/v1/downlink/+/rover"
+            ) as rover,
+            ingest(
+                broker, stores["lander"], f"{unique_id}l", topic_filter="lupex/v1/downlink/+/lander"
+            ) as lander,
+        ):
+            assert rover.health()["subscription"] == "lupex/v1/downlink/+/rover"
+            await publish(broker, messages)
+            async with asyncio.timeout(timeout(60)):
+                await rover.wait_committed(60)
+                await lander.wait_committed(60)
+            assert (rover.committed, lander.committed) == (60, 60)
+        for vehicle, store in stores.items():
+            other = "lander" if vehicle == "rover" else "rover"
+            apid = MDB.packets[packet[vehicle]].apid
+            assert sorted(seq for seq, _ in store.packet_keys(vehicle, apid)) == list(range(60))
+            assert store.packet_keys(other, MDB.packets[packet[other]].apid) == []
+    finally:
+        for store in stores.values():
+            store.close()
