@@ -137,6 +137,10 @@ class LiveSink(Protocol):
 
     def on_commands(self, commands: Sequence[dict[str, object]]) -> None: ...
 
+    def on_stale(self, values: Sequence[ParameterValue]) -> None:
+        """Values just flagged stale (not received within k × their period)."""
+        ...
+
 
 class NullSink:
     """A sink that drops everything (tools and tests that do not stream)."""
@@ -154,4 +158,7 @@ class NullSink:
         return None
 
     def on_commands(self, commands: Sequence[dict[str, object]]) -> None:
+        return None
+
+    def on_stale(self, values: Sequence[ParameterValue]) -> None:
         return None

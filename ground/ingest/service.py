@@ -452,9 +452,7 @@ class IngestService:
                 log.exception("staleness check failed")
                 continue
             if changed:
-                on_stale = getattr(self.sink, "on_stale", None)
-                if callable(on_stale):
-                    try:
-                        on_stale(changed)
-                    except Exception:
-                        log.exception("live sink failed on stale values")
+                try:
+                    self.sink.on_stale(changed)
+                except Exception:
+                    log.exception("live sink failed on stale values")

@@ -6,7 +6,11 @@ received for k × its period at any speed. Two sources, the better one wins:
 
 1. ``lupex/v1/sim/status`` (retained JSON): the simulation time at a wall-clock instant, the speed
    factor, and whether it is paused. Between two status messages, mission time is extrapolated:
-   ``t_sim + (wall_now - wall_at_status) × speed``.
+   ``t_sim + (wall_now - wall_at_status) × rate``, where ``rate`` is the speed factor the
+   simulation actually achieved between its last two statuses (never more than the nominal
+   one). A simulation that cannot keep up with its speed factor (a busy machine, 1000×) says so
+   in ``lag_s``, and extrapolating at the nominal speed would run the ground's clock ahead of
+   the telemetry and flag everything stale; the measured rate does not.
 2. Without a status (a real spacecraft, a replay): the newest generation time received, advanced
    at ``speed`` (1 by default) since its reception.
 """
@@ -27,6 +31,8 @@ from mission.sim_control import SimStatus as MissionSimStatus
 _TIME_KEYS: Final = ("mission_time", "sim_time", "time", "t")
 _SPEED_KEYS: Final = ("speed", "speed_factor", "time_factor")
 _WALL_KEYS: Final = ("wall_time", "published_at", "wall")
+RATE_MIN_INTERVAL_S: Final = 0.2
+"""Wall seconds two statuses must be apart for the rate between them to be measured."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +104,7 @@ class MissionClock:
         self._default_speed = default_speed
         self._status: SimStatus | None = None
         self._status_wall = 0.0
+        self._rate: float | None = None
         self._frame_time: float | None = None
         self._frame_wall = 0.0
 
@@ -110,6 +117,15 @@ class MissionClock:
         return 0.0 if status.paused else status.speed
 
     @property
+    def rate(self) -> float:
+        """Mission seconds per wall second now: the achieved rate of the simulation (at most
+        ``speed``), ``speed`` until two statuses measured it, 0 while paused."""
+        speed = self.speed
+        if self._rate is None or speed == 0.0:
+            return speed
+        return min(self._rate, speed)
+
+    @property
     def has_status(self) -> bool:
         return self._status is not None
 
@@ -118,19 +134,31 @@ class MissionClock:
         wall = self._wall()
         status = self._status
         if status is not None:
-            return status.mission_time + (wall - self._status_wall) * self.speed
+            return status.mission_time + (wall - self._status_wall) * self.rate
         if self._frame_time is not None:
             return self._frame_time + (wall - self._frame_wall) * self._default_speed
         return wall
 
     def on_status(self, status: SimStatus, reception_time: float | None = None) -> None:
         """Take a sim status message (``reception_time``: wall clock at reception)."""
-        self._status = status
-        self._status_wall = (
+        wall = (
             status.wall_time
             if status.wall_time is not None
             else (reception_time if reception_time is not None else self._wall())
         )
+        previous, previous_wall = self._status, self._status_wall
+        if (
+            previous is None
+            or previous.paused
+            or status.paused
+            or previous.speed != status.speed
+            or status.mission_time < previous.mission_time  # a restarted simulation
+        ):
+            self._rate = None  # nothing comparable: the nominal speed until measured again
+        elif wall - previous_wall >= RATE_MIN_INTERVAL_S:
+            self._rate = (status.mission_time - previous.mission_time) / (wall - previous_wall)
+        self._status = status
+        self._status_wall = wall
 
     def on_generation_time(self, generation_time: float, reception_time: float) -> None:
         """Take the newest generation time of a batch (used when no sim status is known)."""

@@ -5,7 +5,9 @@ mission time (:class:`MissionClock`), so it holds at any speed factor. The allow
 margin in mission seconds (light time, the on-board packet schedule) and one in wall seconds
 scaled by the speed (network and processing delays grow with the speed in mission time):
 
-    stale  ⇔  clock.now() − generation_time  >  k × period + grace + wall_grace × speed
+    stale  ⇔  clock.now() − generation_time  >  k × period + grace + wall_grace × rate
+
+(``rate``: the speed the simulation actually achieves, see :class:`MissionClock`.)
 
 A value flagged stale is un-flagged by the next value that arrives (``LatestValues.update``).
 """
@@ -64,7 +66,7 @@ class StalenessChecker:
         if self.clock.speed == 0.0 and self.clock.has_status:
             return []  # a paused simulation sends nothing and nothing is late
         now = self.clock.now()
-        speed = self.clock.speed
+        speed = self.clock.rate
         newly = [
             value.name
             for value in self.latest.all()

@@ -145,6 +145,16 @@ def link_row(link: LinkView) -> dict[str, Any]:
     return row
 
 
+def stale_row(value: ParameterValue) -> dict[str, Any]:
+    """A parameter that stopped arriving: its name and its last value's times."""
+    return {
+        "name": value.name,
+        "stale": True,
+        "generation_time": _json_scalar(value.generation_time),
+        "reception_time": _json_scalar(value.reception_time),
+    }
+
+
 def command_row(command: Mapping[str, object]) -> dict[str, Any]:
     return {k: _json_scalar(v) for k, v in command.items()}
 

@@ -24,6 +24,7 @@ from ground.stream.encode import (
     dumps,
     event_row,
     link_row,
+    stale_row,
     value_row,
 )
 from ground.stream.protocol import ProtocolProblem, SubscribeOp, UnsubscribeOp, resolve
@@ -244,6 +245,21 @@ class StreamHub:
             self._loop.call_soon_threadsafe(self.on_commands, commands)
             return
         self._fan_out("commands", lambda: [command_row(c) for c in commands])
+
+    def on_stale(self, values: Sequence[ParameterValue]) -> None:
+        """Tell each client subscribed to a parameter that it just went stale (the next value
+        that arrives, sent as usual, carries ``stale: false`` again)."""
+        if self._elsewhere():
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self.on_stale, values)
+            return
+        index = self._by_parameter
+        per_session: dict[ClientSession, list[dict[str, Any]]] = {}
+        for value in values:
+            for session in index.get(value.name, ()):
+                per_session.setdefault(session, []).append(stale_row(value))
+        for session, rows in per_session.items():
+            session.enqueue_rows("stale", rows)
 
     # ------------------------------------------------------------------ background
     def queued_total(self) -> int:

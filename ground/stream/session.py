@@ -68,7 +68,7 @@ class Subscription:
     commands: bool = False
 
     def wants(self, kind: str) -> bool:
-        if kind == "parameters":
+        if kind in ("parameters", "stale"):
             return bool(self.parameters)
         return bool(getattr(self, kind))
 
@@ -215,6 +215,8 @@ class ClientSession:
                     yield _values_message(fragments), values
             else:
                 rows = [row for item in items for row in item.payload]
+                if kind == "stale":
+                    rows = [row for row in rows if row["name"] in sub.parameters]
                 for start in range(0, len(rows), self.max_values):
                     chunk = rows[start : start + self.max_values]
                     yield dumps({"type": kind, kind: chunk}), len(chunk)

@@ -85,6 +85,8 @@ def run(
 @bench_app.command("report")
 def report() -> None:
     """Regenerate docs/performance.md from bench/results/*.json."""
+    if str(ROOT) not in sys.path:  # bench/ sits beside the installed packages, in the checkout
+        sys.path.insert(0, str(ROOT))
     from bench.report import render
 
     out = ROOT / "docs" / "performance.md"

@@ -83,6 +83,35 @@ def test_nothing_goes_stale_while_the_simulation_is_paused() -> None:
     assert checker.check() == []
 
 
+def test_a_simulation_behind_its_speed_factor_does_not_run_the_clock_ahead() -> None:
+    """At 100× the simulation only achieved 50× (``lag_s`` growing): the ground extrapolates at
+    the rate it measured between the last two statuses, never faster than the nominal speed,
+    and goes back to the nominal speed when the speed changes or the simulation restarts."""
+    wall = WallClock(0.0)
+    clock = MissionClock(wall)
+    clock.on_status(SimStatus(mission_time=1_000.0, speed=100.0, paused=False, wall_time=0.0))
+    assert clock.rate == 100.0  # nothing measured yet
+    clock.on_status(SimStatus(mission_time=1_050.0, speed=100.0, paused=False, wall_time=1.0))
+    wall.now = 2.0
+    assert clock.rate == 50.0
+    assert clock.now() == 1_100.0  # not 1_150
+    assert clock.speed == 100.0  # what the simulator was asked for, as shown to operators
+    # Catching up (more than the nominal speed between two statuses) is capped at the speed.
+    clock.on_status(SimStatus(mission_time=1_300.0, speed=100.0, paused=False, wall_time=3.0))
+    assert clock.rate == 100.0
+    # Statuses too close together measure nothing: the last rate stays.
+    clock.on_status(SimStatus(mission_time=1_301.0, speed=100.0, paused=False, wall_time=3.01))
+    assert clock.rate == 100.0
+    clock.on_status(SimStatus(mission_time=1_400.0, speed=10.0, paused=False, wall_time=4.0))
+    assert clock.rate == 10.0  # a new speed: nominal until measured
+    clock.on_status(SimStatus(mission_time=1_402.0, speed=10.0, paused=False, wall_time=5.0))
+    assert clock.rate == 2.0
+    clock.on_status(SimStatus(mission_time=500.0, speed=10.0, paused=False, wall_time=6.0))
+    assert clock.rate == 10.0  # restarted: nominal again
+    clock.on_status(SimStatus(mission_time=600.0, speed=10.0, paused=True, wall_time=7.0))
+    assert clock.rate == 0.0
+
+
 def test_clock_without_status_follows_the_frames() -> None:
     wall = WallClock(10.0)
     clock = MissionClock(wall)

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ground.model import MonitoringResult, SampleArrays
+from ground.model import MonitoringResult, ParameterValue, SampleArrays
 from ground.stream.encode import ParameterEncoder
+from ground.stream.hub import StreamHub
 from ground.stream.protocol import (
     PingOp,
     ProtocolProblem,
@@ -192,3 +193,27 @@ async def test_enqueue_never_waits_even_when_the_sender_is_stuck() -> None:
     session.close()
     release.set()
     assert await asyncio.wait_for(sender, 5) == (1001, "server shutting down")
+
+
+async def test_stale_flags_reach_only_the_clients_subscribed_to_the_parameter() -> None:
+    encoder = ParameterEncoder(eng_types={"a.b.temp": "float", "a.b.volt": "float"}, monitored=[])
+    hub = StreamHub(parameters=["a.b.temp", "a.b.volt"], encoder=encoder, latest=lambda _: None)
+    temp, volt = hub.connect("one"), hub.connect("two")
+    hub.subscribe(temp, SubscribeOp(op="subscribe", parameters=["a.b.temp"]))
+    hub.subscribe(volt, SubscribeOp(op="subscribe", parameters=["a.b.volt"]))
+    _drain(temp), _drain(volt)  # the acknowledgements
+    old = ParameterValue("a.b.temp", 100.0, 101.5, 12, 12.0, stale=True)
+    hub.on_stale([old])
+    assert _drain(temp) == [
+        {
+            "type": "stale",
+            "stale": [
+                {"name": "a.b.temp", "stale": True, "generation_time": 100.0,
+                 "reception_time": 101.5}
+            ],
+        }
+    ]  # fmt: skip
+    assert _drain(volt) == []
+    hub.on_stale([old])
+    hub.unsubscribe(temp, UnsubscribeOp(op="unsubscribe", parameters=["a.b.temp"]))
+    assert [m["type"] for m in _drain(temp)] == ["subscribed"]  # no longer wanted: not sent
