@@ -19,12 +19,13 @@ Server → client, ``type`` names the message::
                                       "raw_value", "monitoring_result"}, ...]}
     {"type": "alarms", "alarms": [...]}   {"type": "events", "events": [...]}
     {"type": "links", "links": [...]}     {"type": "commands", "commands": [...]}
+    {"type": "stale", "stale": [{"name", "stale": true, "generation_time", "reception_time"}]}
     {"type": "stats", "dropped": 12, "dropped_messages": 1, "sent": 345, "queue": 0, ...}
     {"type": "pong", "time": 1767225600.0}
     {"type": "error", "field": "op", "message": "...", "value": "..."}
 
 Times are float Unix seconds (UTC). A bad message gets an ``error`` naming the field and the
-reason, and the connection stays open.
+reason, and the connection stays open. The user's guide to all of it is docs/stream.md.
 """
 
 from __future__ import annotations
