@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 ABOUT: Final[dict[str, tuple[str, str]]] = {
     "decode": (
@@ -45,6 +45,105 @@ ABOUT: Final[dict[str, tuple[str, str]]] = {
         "attached.",
     ),
 }
+
+
+Row = tuple[str, object, str, object, str, object]
+"""metric, value, unit, same-run baseline, target, met."""
+
+
+def _get(result: dict[str, Any], path: str) -> Any:
+    value: Any = result
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _at_most(value: Any, limit: float) -> bool | None:
+    return None if not isinstance(value, int | float) else value <= limit
+
+
+def _at_least(value: Any, limit: float) -> bool | None:
+    return None if not isinstance(value, int | float) else value >= limit
+
+
+def _headline(name: str, r: dict[str, Any]) -> list[Row]:
+    """The figures each issue asks for, with the same-run baseline and the target."""
+    if name == "decode":
+        ratio = _get(r, "ratio_per_packet")
+        return [
+            ("CPU per packet (decode + calibration)", _get(r, "project.us_per_packet"), "µs",
+             f"{_fmt(_get(r, 'raw_struct_unpack.us_per_packet'))} µs raw struct.unpack", "", ""),
+            ("ratio to raw unpack", ratio, "×", "", "≤ 3×", _at_most(ratio, 3.0)),
+            ("packets/s", _get(r, "project.packets_per_s"), "",
+             _fmt(_get(r, "raw_struct_unpack.packets_per_s")), "", ""),
+            ("samples/s", _get(r, "project.samples_per_s"), "", "", "", ""),
+            ("ratio with limit checks too", _get(r, "ratio_with_limits"), "×", "", "", ""),
+        ]  # fmt: skip
+    if name == "history":
+        median = _get(r, "history.history.median_ms")
+        return [
+            ("24 h of 10 Hz into 1,000 buckets, median", median, "ms",
+             f"{_fmt(_get(r, 'history.group_by.median_ms'))} ms SQL GROUP BY", "≤ 50 ms",
+             _at_most(median, 50.0)),
+            ("speed-up over GROUP BY", _get(r, "history.speedup"), "×", "", "", ""),
+        ]  # fmt: skip
+    if name == "ingest":
+        pps, sps = _get(r, "packets_per_s"), _get(r, "samples_per_s")
+        bare = _get(r, "ceiling.bare_packets_per_s_equivalent")
+        return [
+            ("packets/s, whole run", pps, "", f"{_fmt(bare)} (bare aiomqtt subscriber)",
+             "≥ 20,000", _at_least(pps, 20_000)),
+            ("samples/s", sps, "", "", "≥ 400,000", _at_least(sps, 400_000)),
+            ("frames/s", _get(r, "frames_per_s"), "",
+             f"{_fmt(_get(r, 'ceiling.bare_frames_per_s'))} (bare)", "", ""),
+            ("run length", _get(r, "seconds"), "s", "", "≥ 60 s",
+             _at_least(_get(r, "seconds"), 60)),
+            ("lost / duplicated packets",
+             f"{_get(r, 'checks.lost')} / {_get(r, 'checks.duplicated')}", "", "", "0 / 0",
+             _get(r, "zero_loss")),
+            ("ground CPU, mean", _get(r, "ground_process.cpu_percent_mean"), "%", "", "", ""),
+            ("ground peak RSS (with its archive writer)", _get(r, "ground_process.rss_peak_mib"),
+             "MiB", "", "", ""),
+        ]  # fmt: skip
+    if name == "latency":
+        p50, p99 = _get(r, "websocket.p50_ms"), _get(r, "websocket.p99_ms")
+        return [
+            ("publication → WebSocket, p50", p50, "ms",
+             f"{_fmt(_get(r, 'mqtt_baseline.p50_ms'))} ms bare MQTT subscriber", "≤ 20 ms",
+             _at_most(p50, 20.0)),
+            ("publication → WebSocket, p99", p99, "ms",
+             f"{_fmt(_get(r, 'mqtt_baseline.p99_ms'))} ms bare MQTT subscriber", "≤ 100 ms",
+             _at_most(p99, 100.0)),
+            ("values lost", _get(r, "websocket.lost"), "", "", "0",
+             _get(r, "websocket.lost") == 0),
+        ]  # fmt: skip
+    if name == "overload":
+        return [
+            ("offered (2 × sustainable)", _get(r, "offered_packets_per_s"), "packets/s", "", "",
+             ""),
+            ("ground peak RSS", _get(r, "ground_rss_peak_mib"), "MiB", "", "bounded", ""),
+            ("lost / duplicated packets",
+             f"{_get(r, 'checks.lost')} / {_get(r, 'checks.duplicated')}", "", "", "0 / 0",
+             _get(r, "nothing_lost")),
+            ("WebSocket drops counted (metric)", _get(r, "websocket.dropped_total_metric"), "",
+             "", "> 0 for the slow client",
+             _at_least(_get(r, "websocket.dropped_total_metric"), 1)),
+            ("catch-up after the publisher stopped", _get(r, "catch_up_seconds_after_publisher"),
+             "s", "", "", ""),
+        ]  # fmt: skip
+    if name == "dashboard_memory":
+        return [
+            ("Streamlit RSS start → end", f"{_fmt(_get(r, 'rss_mib.start'))} → "
+             f"{_fmt(_get(r, 'rss_mib.end'))}", "MiB", "", "", ""),
+            ("RSS peak", _get(r, "rss_mib.peak"), "MiB", "", "", ""),
+            ("growth after warm-up", _get(r, "slope_mib_per_hour.after_warmup"), "MiB/h", "",
+             "no steady growth", ""),
+            ("run length", _get(r, "duration_s"), "s", "", "≥ 600 s",
+             _at_least(_get(r, "duration_s"), 600)),
+        ]  # fmt: skip
+    return []
 
 
 def _flatten(value: object, prefix: str = "") -> list[tuple[str, object]]:
@@ -94,17 +193,18 @@ def render(results_dir: Path) -> str:
             "",
         ]
         result = record["result"]
-        summary = result.get("summary") if isinstance(result, dict) else None
-        if isinstance(summary, list):
-            out += ["| metric | value | baseline | target | met |", "|---|---|---|---|---|"]
-            for row in summary:
-                out.append(
-                    f"| {row.get('metric', '')} | {_fmt(row.get('value', ''))} "
-                    f"{row.get('unit', '')} | {_fmt(row.get('baseline', ''))} | "
-                    f"{row.get('target', '')} | {_fmt(row.get('met', ''))} |"
-                )
+        rows = _headline(name, result) if isinstance(result, dict) else []
+        if rows:
+            out += [
+                "| figure | value | baseline (same run) | target | met |",
+                "|---|---|---|---|---|",
+            ]
+            for metric, value, unit, baseline, target, met in rows:
+                shown = "" if value is None else f"{_fmt(value)} {unit}".strip()
+                verdict = "yes" if met is True else "**no**" if met is False else ""
+                out.append(f"| {metric} | {shown} | {_fmt(baseline)} | {target} | {verdict} |")
             out.append("")
-        details = {k: v for k, v in result.items() if k != "summary"} if summary else result
+        details = result
         out += ["<details><summary>All figures</summary>", "", "| key | value |", "|---|---|"]
         out += [f"| {k} | {_fmt(v)} |" for k, v in _flatten(details)]
         out += ["", "</details>", ""]
@@ -112,3 +212,36 @@ def render(results_dir: Path) -> str:
         if isinstance(notes, list):
             out += [f"- {n}" for n in notes] + [""]
     return "\n".join(out).rstrip() + "\n"
+
+
+SUMMARY_START: Final = "<!-- performance-summary -->"
+SUMMARY_END: Final = "<!-- /performance-summary -->"
+
+
+def render_summary(results_dir: Path) -> str:
+    """The figures that have a target, one table for the README (between the markers)."""
+    out = ["| benchmark | figure | measured | same-run baseline | target | met |"]
+    out.append("|---|---|---|---|---|---|")
+    for name, (title, _) in ABOUT.items():
+        path = results_dir / f"{name}.json"
+        if not path.exists():
+            out.append(f"| {title} | | not measured yet | | | |")
+            continue
+        record = json.loads(path.read_text())
+        for metric, value, unit, baseline, target, met in _headline(name, record["result"]):
+            if not target:
+                continue
+            shown = "" if value is None else f"{_fmt(value)} {unit}".strip()
+            verdict = "yes" if met is True else "**no**" if met is False else ""
+            out.append(
+                f"| {title} | {metric} | {shown} | {_fmt(baseline)} | {target} | {verdict} |"
+            )
+    return "\n".join(out) + "\n"
+
+
+def with_summary(readme: str, summary: str) -> str:
+    """``readme`` with the block between the summary markers replaced by ``summary``."""
+    start = readme.index(SUMMARY_START) + len(SUMMARY_START)
+    end = readme.find(SUMMARY_END, start)
+    tail = readme[end:] if end >= 0 else SUMMARY_END + readme[start:]
+    return readme[:start] + "\n" + summary + tail

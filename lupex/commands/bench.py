@@ -87,8 +87,10 @@ def report() -> None:
     """Regenerate docs/performance.md from bench/results/*.json."""
     if str(ROOT) not in sys.path:  # bench/ sits beside the installed packages, in the checkout
         sys.path.insert(0, str(ROOT))
-    from bench.report import render
+    from bench.report import render, render_summary, with_summary
 
     out = ROOT / "docs" / "performance.md"
     out.write_text(render(RESULTS))
-    typer.echo(f"bench: wrote {out.relative_to(ROOT)}")
+    readme = ROOT / "README.md"
+    readme.write_text(with_summary(readme.read_text(), render_summary(RESULTS)))
+    typer.echo(f"bench: wrote {out.relative_to(ROOT)} and the summary in README.md")
