@@ -15,7 +15,7 @@ import os
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
 import aiomqtt
@@ -123,6 +123,85 @@ def acknowledge(client: aiomqtt.Client, message: aiomqtt.Message) -> None:
         client._client.ack(message.mid, message.qos)
 
 
+class ReadGate:
+    """Stops reading a client's socket while its incoming queue is full; never discards.
+
+    Why: aiomqtt's bounded incoming queue *discards* what does not fit ("Message queue is full.
+    Discarding message."), and a discarded QoS 1 message is never acknowledged, so it holds one
+    of the broker's in-flight slots for the rest of the connection. With Receive Maximum that
+    cannot happen, as long as the broker honours it; Mosquitto 2.0.11 (Debian 12's) does not
+    when it has a backlog for a slow subscriber: it sent a 50-slot client hundreds of messages
+    beyond its limit (``tests/mqtt_io/test_client.py``), and the ground's ingest, its in-flight
+    window filled with discarded messages, stopped for good (seen in ``bench.overload``). So the
+    queue is unbounded and this gate bounds it instead, the TCP way: at ``high`` queued messages
+    it takes the socket out of the event loop (paho then reads at most the packet it is on), and
+    once a consumer has taken the queue down to ``low`` it puts it back. The broker keeps the
+    backlog, which is its job. While paused nothing is read, PINGRESP included: a pause longer
+    than the keep-alive ends the connection, and the session resumes it without loss.
+
+    Install it before connecting (:meth:`install`); :class:`MessageReader` calls :meth:`check`.
+    """
+
+    def __init__(self, client: aiomqtt.Client, high: int, low: int | None = None) -> None:
+        self.client = client
+        self.high = max(1, high)
+        self.low = max(0, min(self.high - 1, self.high // 2 if low is None else low))
+        self.paused = False
+        self.pauses = 0
+        self._fd: int | None = None
+
+    @classmethod
+    def install(cls, client: aiomqtt.Client, high: int, low: int | None = None) -> ReadGate:
+        """Watch ``client``'s incoming queue (call it before ``async with client``)."""
+        gate = cls(client, high, low)
+        paho = client._client
+        deliver: Any = paho.on_message  # aiomqtt's, which queues the message
+
+        def on_message(paho_client: Any, userdata: Any, message: Any) -> None:
+            deliver(paho_client, userdata, message)
+            if not gate.paused and client._queue.qsize() >= gate.high:
+                gate.pause()
+
+        paho.on_message = on_message
+        return gate
+
+    def pause(self) -> None:
+        sock = self.client._client.socket()
+        if sock is None:
+            return
+        self._fd = sock.fileno()
+        self.client._loop.remove_reader(self._fd)
+        self.paused = True
+        self.pauses += 1
+
+    def check(self) -> None:
+        """Read again once the queue is down to ``low`` (after a consumer took messages)."""
+        if self.paused and self.client._queue.qsize() <= self.low:
+            self.resume()
+
+    def resume(self) -> None:
+        self.paused = False
+        sock = self.client._client.socket()
+        if sock is None or self._fd is None or sock.fileno() != self._fd:
+            return  # the connection is gone; a new one registers its own reader
+        client = self.client
+        paho = client._client
+
+        def read() -> None:  # what aiomqtt's own reader callback does (aiomqtt 2.5)
+            try:
+                while True:
+                    paho.loop_read()
+                    pending = getattr(paho._sock, "pending", None)
+                    if callable(pending) and pending() > 0:
+                        continue
+                    break
+            except Exception as exc:  # a broken connection: end it, as aiomqtt does
+                if not client._disconnected.done():
+                    client._disconnected.set_exception(exc)
+
+        client._loop.add_reader(self._fd, read)
+
+
 class MessageReader:
     """Takes a connected client's incoming messages, one at a time, cheaply.
 
@@ -135,12 +214,13 @@ class MessageReader:
     lost connection still surfaces as ``aiomqtt.MqttError``.
     """
 
-    def __init__(self, client: aiomqtt.Client) -> None:
+    def __init__(self, client: aiomqtt.Client, gate: ReadGate | None = None) -> None:
         queue = getattr(client, "_queue", None)
         self._queue: asyncio.Queue[aiomqtt.Message] | None = (
             queue if isinstance(queue, asyncio.Queue) else None
         )
         self._messages = aiter(client.messages)
+        self._gate = gate
 
     @property
     def fast(self) -> bool:
@@ -151,8 +231,13 @@ class MessageReader:
         """A message already received, or None (never waits)."""
         queue = self._queue
         if queue is None or queue.empty():
+            if self._gate is not None:
+                self._gate.check()
             return None
-        return queue.get_nowait()
+        message = queue.get_nowait()
+        if self._gate is not None:
+            self._gate.check()
+        return message
 
     async def next(self) -> aiomqtt.Message:
         """The next message (waits; ``aiomqtt.MqttError`` when the connection is lost)."""

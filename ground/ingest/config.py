@@ -62,8 +62,9 @@ class IngestConfig:
     recent_hashes: int = 200_000
     """Frame hashes remembered for deduplication (and loaded from the archive at start)."""
     qos0_allowance: int = 10_000
-    """Messages beyond ``receive_maximum`` the receive queue may hold before it stops reading
-    the socket (QoS 0 messages and MQTT 3.1.1 brokers are not bounded by Receive Maximum)."""
+    """Messages beyond ``receive_maximum`` the receive queue may hold before the ground stops
+    reading the socket (``mqtt_io.ReadGate``): QoS 0 messages, MQTT 3.1.1 brokers and Mosquitto
+    2.0.11 with a backlog are not bounded by Receive Maximum."""
     keepalive_s: int = 30
     mqtt_timeout_s: float = 10.0
     """How long an MQTT operation (connect, subscribe, disconnect) may take before it fails."""

@@ -37,6 +37,7 @@ from mission.topics import LINK_ALL, SIM_STATUS, shared
 from mqtt_io import (
     ClientOptions,
     MessageReader,
+    ReadGate,
     acknowledge,
     backoff_delays,
     detect_protocol,
@@ -95,6 +96,8 @@ class MqttSource:
         self.received = 0
         self.acknowledged = 0
         self.last_error: str | None = None
+        self.gate: ReadGate | None = None
+        """The current connection's read gate (``gate.pauses``: how often reading stopped)."""
         self.subscribed = asyncio.Event()
         """Set once the first subscription is in place (the session then exists)."""
 
@@ -106,7 +109,6 @@ class MqttSource:
 
     def options(self, protocol: aiomqtt.ProtocolVersion) -> ClientOptions:
         config = self.config
-        v5 = protocol is aiomqtt.ProtocolVersion.V5
         return ClientOptions(
             identifier=config.client_id,
             protocol=protocol,
@@ -114,9 +116,9 @@ class MqttSource:
             session_expiry_s=config.session_expiry_s,
             receive_maximum=config.receive_maximum,
             manual_ack=True,
-            # MQTT 5: the broker sends at most receive_maximum unacknowledged QoS 1 messages.
-            # MQTT 3.1.1 has no such bound: an unbounded queue, never a discarding one.
-            max_queued_incoming=config.receive_maximum + config.qos0_allowance if v5 else 0,
+            # Never a discarding queue (a discarded QoS 1 message is never acknowledged): the
+            # queue is bounded by reading the socket no more (ReadGate, in _session).
+            max_queued_incoming=0,
             keepalive=config.keepalive_s,
             timeout=config.mqtt_timeout_s,
         )
@@ -170,7 +172,10 @@ class MqttSource:
             await asyncio.sleep(delay)
 
     async def _session(self, protocol: aiomqtt.ProtocolVersion) -> None:
-        async with make_client(self.config.broker, self.options(protocol)) as client:
+        client = make_client(self.config.broker, self.options(protocol))
+        gate = ReadGate.install(client, self.config.receive_maximum + self.config.qos0_allowance)
+        self.gate = gate
+        async with client:
             self.generation += 1
             generation = self.generation
             self.client = client
@@ -188,7 +193,7 @@ class MqttSource:
                 "persistent" if self.config.persistent else "clean",
             )
             queue = self.queue
-            reader = MessageReader(client)  # cheaper than ``async for`` (see mqtt_io)
+            reader = MessageReader(client, gate)  # cheaper than ``async for`` (see mqtt_io)
             while True:
                 message = reader.ready()
                 if message is None:

@@ -288,6 +288,7 @@ class IngestService:
             "messages_acknowledged": source.acknowledged,
             "connections": source.connections,
             "last_error": source.last_error,
+            "socket_read_pauses": source.gate.pauses if source.gate is not None else 0,
             "queues": {
                 "incoming": source.incoming_depth(),
                 "processing": self.queue.qsize(),

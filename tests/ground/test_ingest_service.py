@@ -125,13 +125,14 @@ def test_merged_batches_hold_one_sample_block_per_parameter() -> None:
     assert merged.state == {"k": b"2"}
 
 
-def test_mqtt_options_bound_the_incoming_queue_by_the_receive_maximum() -> None:
+def test_mqtt_options_never_make_a_discarding_queue() -> None:
     config = IngestConfig(broker=BrokerUrl("h", 1), client_id="c", receive_maximum=123)
     source = MqttSource(config, asyncio.Queue())
     v5 = source.options(aiomqtt.ProtocolVersion.V5)
     assert (v5.receive_maximum, v5.persistent, v5.manual_ack) == (123, True, True)
-    assert v5.max_queued_incoming == 123 + config.qos0_allowance
-    assert source.options(aiomqtt.ProtocolVersion.V311).max_queued_incoming == 0  # never lossy
+    # aiomqtt's bounded queue discards; the ingest bounds it with a ReadGate instead.
+    assert v5.max_queued_incoming == 0
+    assert source.options(aiomqtt.ProtocolVersion.V311).max_queued_incoming == 0
     assert source.downlink_filter == "lupex/v1/downlink/+/+"
     shared = MqttSource(replace(config, shared_group="g1"), asyncio.Queue())
     assert shared.downlink_filter == "$share/g1/lupex/v1/downlink/+/+"

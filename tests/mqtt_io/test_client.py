@@ -12,6 +12,7 @@ from mqtt_io import (
     BrokerUrl,
     ClientOptions,
     MessageReader,
+    ReadGate,
     acknowledge,
     backoff_delays,
     detect_protocol,
@@ -135,3 +136,46 @@ async def test_raise_if_cancelling_turns_a_masked_cancellation_back() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert task.cancelled()
+
+
+async def test_a_slow_consumer_stops_the_reads_and_loses_nothing(
+    mosquitto: MosquittoServer, unique_id: str
+) -> None:
+    """The read gate bounds the incoming queue by not reading the socket, where aiomqtt's own
+    bound would discard (and a discarded QoS 1 message is never acknowledged). Mosquitto 2.0.11
+    with a backlog sends beyond Receive Maximum, so the gate is what holds the bound; here it is
+    set below the window the slow consumer keeps unacknowledged, so it must engage."""
+    topic = topics.downlink(unique_id, "rover")
+    total, window, high = 3000, 25, 20
+    opts = ClientOptions(identifier=unique_id, persistent=True, manual_ack=True, receive_maximum=50)
+    client = make_client(_url(mosquitto, "ground"), opts)
+    gate = ReadGate.install(client, high)
+    async with client:
+        await client.subscribe(topic, qos=1)
+
+        async def publish() -> None:
+            async with make_client(_url(mosquitto, "spacecraft"), ClientOptions()) as sc:
+                for n in range(total):
+                    await sc.publish(topic, n.to_bytes(4, "big") + bytes(1100), qos=1)
+
+        publisher = asyncio.create_task(publish())
+        reader = MessageReader(client, gate)
+        received: list[int] = []
+        deepest = 0
+        unacknowledged: list[aiomqtt.Message] = []
+        async with asyncio.timeout(120):
+            while len(received) < total:
+                message = await reader.next()
+                deepest = max(deepest, client._queue.qsize())
+                assert isinstance(message.payload, bytes)
+                received.append(int.from_bytes(message.payload[:4], "big"))
+                unacknowledged.append(message)
+                if len(unacknowledged) >= window:
+                    await asyncio.sleep(0.01)  # a slow consumer: the broker builds a backlog
+                    for held in unacknowledged:
+                        acknowledge(client, held)
+                    unacknowledged.clear()
+            await publisher
+    assert received == list(range(total))  # nothing discarded, nothing out of order
+    assert gate.pauses > 0
+    assert deepest <= high
