@@ -130,6 +130,14 @@ class GroundSettings(BaseSettings):
         description="Longest wait to fill a batch before processing it.",
     )
 
+    gil_switch_interval_s: float = Field(
+        0.0005,
+        gt=0,
+        le=0.1,
+        description="Python's thread switch interval in the ground process: how soon the event "
+        "loop gets the GIL back from the decoding thread (sys.setswitchinterval).",
+    )
+
     # --- Live stream ------------------------------------------------------------------------------
     stream_queue_size: int = Field(
         256,

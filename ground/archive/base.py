@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -427,6 +428,8 @@ class Archive(ABC):
         self._series: dict[tuple[str, Any], tuple[int, float]] = {}
         self._cache_lock = threading.Lock()
         self._compact_lock = threading.Lock()
+        self._compact_pending: list[tuple[_BlockKind, int]] = []
+        """The series a stepped compaction pass has still to visit (popped from the end)."""
 
     @abstractmethod
     def _reading(self) -> AbstractContextManager[Db]:
@@ -985,12 +988,40 @@ class Archive(ABC):
         """
         removed = 0
         with self._compact_lock:
-            for kind in (_SEGMENTS, _PACKET_BLOCKS):
-                with self._reading() as db:
-                    rows = db.query(_select(("id",), kind.series_table, "ORDER BY id"))
-                for (sid,) in rows:
-                    removed += self._compact_series(kind, sid, older_than, full=full)
+            for kind, sid in self._compactable():
+                removed += self._compact_series(kind, sid, older_than, full=full)
         return removed
+
+    def compact_step(self, older_than: float | None, budget_s: float) -> tuple[int, bool]:
+        """Compact for about ``budget_s`` seconds; return (rows removed, pass finished).
+
+        The periodic compaction of a live archive calls this until the pass is finished, so a
+        single writer (the ingest's archive writer) can commit batches between two steps instead
+        of waiting for a whole pass: a pass over a day of data took 4.4 s, during which the live
+        stream stopped (measured with ``bench.latency``). The next step goes on from the series
+        where the last one stopped.
+        """
+        deadline = time.monotonic() + budget_s
+        removed = 0
+        with self._compact_lock:
+            if not self._compact_pending:
+                self._compact_pending = self._compactable()[::-1]
+            pending = self._compact_pending
+            while pending:
+                kind, sid = pending.pop()
+                removed += self._compact_series(kind, sid, older_than, full=False)
+                if time.monotonic() >= deadline:
+                    break
+            return removed, not pending
+
+    def _compactable(self) -> list[tuple[_BlockKind, int]]:
+        """Every (kind, series id) that may hold blocks to merge."""
+        out: list[tuple[_BlockKind, int]] = []
+        for kind in (_SEGMENTS, _PACKET_BLOCKS):
+            with self._reading() as db:
+                rows = db.query(_select(("id",), kind.series_table, "ORDER BY id"))
+            out += [(kind, int(sid)) for (sid,) in rows]
+        return out
 
     def _compact_series(
         self, kind: _BlockKind, sid: int, older_than: float | None, *, full: bool

@@ -22,6 +22,7 @@ from ground.ingest.service import IngestService
 from ground.metrics import GroundMetrics
 from ground.model import NullSink
 from ground.processing.state import GroundState
+from ground.settings import GroundSettings
 from mission.mdb import load_mdb
 from mqtt_io import BrokerUrl
 
@@ -82,6 +83,8 @@ async def serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
+    # As the ground service does (GroundSettings.gil_switch_interval_s; see ground.app.serve).
+    sys.setswitchinterval(GroundSettings.model_fields["gil_switch_interval_s"].default)
     asyncio.run(serve(args))
 
 

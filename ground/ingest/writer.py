@@ -60,6 +60,8 @@ MEMORY_URLS: Final = frozenset({"sqlite://:memory:", "sqlite:///:memory:", "sqli
 _PR_SET_PDEATHSIG: Final = 1
 START_TIMEOUT_S: Final = 60.0
 CLOSE_TIMEOUT_S: Final = 30.0
+COMPACT_STEP_S: Final = 0.05
+"""Longest a compaction step keeps the writer from committing (see ``Archive.compact_step``)."""
 EXIT_BAD_MESSAGE: Final = 3
 """The child's exit status when it read a message it could not unpickle."""
 
@@ -100,8 +102,15 @@ class ThreadWriter:
         await asyncio.get_running_loop().run_in_executor(self.executor, self._write, parts)
 
     async def compact(self, older_than: float) -> int:
+        """A compaction pass in steps of ``COMPACT_STEP_S``, batches processed in between."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, self.archive.compact, older_than)
+        removed, finished = 0, False
+        while not finished:
+            step, finished = await loop.run_in_executor(
+                self.executor, self.archive.compact_step, older_than, COMPACT_STEP_S
+            )
+            removed += step
+        return removed
 
     def close(self) -> None:
         return None
@@ -150,8 +159,8 @@ def _child_main(conn: Connection) -> None:
                 if kind == "write":
                     archive.write(full_batch(*merge_parts(payload)))
                     conn.send(("ok", None))
-                elif kind == "compact":
-                    conn.send(("ok", archive.compact(payload)))
+                elif kind == "compact_step":
+                    conn.send(("ok", archive.compact_step(*payload)))
                 else:
                     conn.send(("ok", None))
                     return
@@ -296,8 +305,8 @@ class ProcessWriter:
         if kind == "write":
             self.archive.write(full_batch(*merge_parts(payload)))
             return None
-        if kind == "compact":
-            return self.archive.compact(payload)
+        if kind == "compact_step":
+            return self.archive.compact_step(*payload)
         return None
 
     def _write_blocking(self, parts: Sequence[Part]) -> None:
@@ -323,16 +332,24 @@ class ProcessWriter:
     async def write(self, parts: Sequence[Part]) -> None:
         await asyncio.get_running_loop().run_in_executor(self._io, self._write_blocking, parts)
 
-    def _compact_blocking(self, older_than: float) -> int:
+    def _compact_step_blocking(self, older_than: float) -> tuple[int, bool]:
         try:
-            return int(self._call("compact", older_than))
+            removed, finished = self._call("compact_step", (older_than, COMPACT_STEP_S))
         except (EOFError, OSError) as exc:
             self._lost(exc)
-            return 0
+            return 0, True
+        return int(removed), bool(finished)
 
     async def compact(self, older_than: float) -> int:
+        """A compaction pass in steps of ``COMPACT_STEP_S``, commits going in between."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._io, self._compact_blocking, older_than)
+        removed, finished = 0, False
+        while not finished:
+            step, finished = await loop.run_in_executor(
+                self._io, self._compact_step_blocking, older_than
+            )
+            removed += step
+        return removed
 
     def _close_blocking(self) -> None:
         with self._pipe_lock:

@@ -411,6 +411,34 @@ def test_history_matches_numpy_before_and_after_compaction(archive: Archive) -> 
     assert archive.stats()["samples"] == len(times)
 
 
+def test_stepped_compaction_visits_every_series_and_equals_a_whole_pass(archive: Archive) -> None:
+    """``compact_step`` with a zero budget does one series per step (so a writer can commit in
+    between), resumes where it stopped, and ends with what ``compact`` does in one go."""
+    series = ("rover.power.battery_voltage", "rover.power.battery_soc", "rover.power.bus_current")
+    for b in range(40):
+        t = T0 + b + np.arange(10) / 10
+        archive.write(
+            ArchiveBatch(
+                samples=[SampleBlock(name, t, T0 + b, np.arange(10), t - T0) for name in series],
+                packets=[_packet(b)],
+            )
+        )
+    steps, removed, finished = 0, 0, False
+    while not finished:
+        step, finished = archive.compact_step(None, 0.0)
+        removed += step
+        steps += 1
+    assert steps == len(series) + 1  # three parameter series and one packet stream
+    stats = archive.stats()
+    assert removed > 0
+    assert stats["segments"] + stats["packet_blocks"] == 3 * 40 + 40 - removed
+    assert archive.compact() == 0  # the stepped pass did everything a whole pass would
+    stats = archive.stats()
+    assert (stats["samples"], stats["packets"]) == (1200, 40)
+    again, finished = archive.compact_step(None, 10.0)  # a new pass finds nothing left
+    assert (again, finished) == (0, True)
+
+
 def test_history_of_an_unknown_parameter_is_empty(archive: Archive) -> None:
     assert archive.history("rover.nothing", T0, T0 + 10, 10) == []
     with pytest.raises(ValueError, match="start < end"):
