@@ -53,8 +53,12 @@ class IngestConfig:
     """Also subscribe to station monitor data and the sim status (clock)."""
     persistent: bool = True
     """Keep the MQTT session across reconnections and restarts (the no-loss guarantee)."""
-    archive_queue_batches: int = 4
-    """Processed batches waiting for the archive writer (backpressure beyond that)."""
+    archive_queue_batches: int = 256
+    """Processed batches waiting for the archive writer (backpressure beyond that). Live values
+    go out before a batch waits here, so a small bound made the live stream wait for every
+    commit at low rates, when each batch holds a frame or two (bench.latency's p99). Memory stays
+    bounded by what is in flight (unacknowledged), not by this number: a frame is acknowledged
+    only once committed, and Receive Maximum with the read gate bounds the unacknowledged ones."""
     compact_interval_s: float = 30.0
     """How often the archive compacts its small blocks (0: never)."""
     staleness_interval_s: float = 1.0
