@@ -58,7 +58,12 @@ def _is_disconnect(exc: BaseException) -> bool:
     # uvicorn's ClientDisconnected is an OSError; Starlette refuses to send after a close.
     if isinstance(exc, WebSocketDisconnect | OSError | asyncio.CancelledError):
         return True
-    return isinstance(exc, RuntimeError) and "close message has been sent" in str(exc)
+    # Starlette's wording, then uvicorn's sans-I/O protocol's (a connection the server closed,
+    # e.g. on a ping time-out, while the sender still had a message to write).
+    return isinstance(exc, RuntimeError) and any(
+        text in str(exc)
+        for text in ("close message has been sent", "after sending 'websocket.close'")
+    )
 
 
 @router.websocket("/stream", name="stream")

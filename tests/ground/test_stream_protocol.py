@@ -217,3 +217,17 @@ async def test_stale_flags_reach_only_the_clients_subscribed_to_the_parameter() 
     hub.on_stale([old])
     hub.unsubscribe(temp, UnsubscribeOp(op="unsubscribe", parameters=["a.b.temp"]))
     assert [m["type"] for m in _drain(temp)] == ["subscribed"]  # no longer wanted: not sent
+
+
+def test_a_connection_closed_under_the_sender_is_a_disconnect_not_a_failure() -> None:
+    from ground.api.stream import _is_disconnect
+
+    uvicorn_sansio = RuntimeError(
+        "Unexpected ASGI message 'websocket.send', after sending 'websocket.close'."
+    )
+    starlette = RuntimeError('Cannot call "send" once a close message has been sent.')
+    assert _is_disconnect(uvicorn_sansio)
+    assert _is_disconnect(starlette)
+    assert _is_disconnect(ConnectionResetError())
+    assert not _is_disconnect(RuntimeError("something else broke"))
+    assert not _is_disconnect(ValueError("bad"))
