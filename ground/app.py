@@ -121,6 +121,7 @@ def build_hub(
         queue_size=settings.stream_queue_size,
         min_interval_s=settings.stream_min_interval_s,
         max_values=settings.stream_max_values,
+        max_queued_values=settings.stream_queue_values,
     )
 
 

@@ -145,6 +145,12 @@ class GroundSettings(BaseSettings):
         description="Messages waiting for one WebSocket client; beyond it the oldest are dropped "
         "and counted.",
     )
+    stream_queue_values: int = Field(
+        100_000,
+        ge=1,
+        description="Values (and alarm, event... rows) waiting for one WebSocket client: the "
+        "bound in memory whatever the batch sizes; beyond it the oldest are dropped and counted.",
+    )
     stream_min_interval_s: float = Field(
         0.005,
         ge=0,

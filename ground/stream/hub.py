@@ -48,6 +48,7 @@ class StreamHub:
         queue_size: int = 256,
         min_interval_s: float = 0.005,
         max_values: int = 5000,
+        max_queued_values: int = 100_000,
     ) -> None:
         self.parameter_names: Final = tuple(sorted(parameters))
         self.encoder: Final = encoder
@@ -56,6 +57,7 @@ class StreamHub:
         self.queue_size: Final = queue_size
         self.min_interval_s: Final = min_interval_s
         self.max_values: Final = max_values
+        self.max_queued_values: Final = max_queued_values
         self.sessions: dict[int, ClientSession] = {}
         self._by_parameter: dict[str, set[ClientSession]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -82,6 +84,7 @@ class StreamHub:
             queue_size=self.queue_size,
             min_interval_s=self.min_interval_s,
             max_values=self.max_values,
+            max_queued_values=self.max_queued_values,
             on_sent=metrics.ws_sent.inc if metrics else None,
             on_dropped=metrics.ws_dropped.inc if metrics else None,
         )

@@ -83,6 +83,7 @@ class ClientSession:
         queue_size: int,
         min_interval_s: float,
         max_values: int,
+        max_queued_values: int | None = None,
         on_sent: Callable[[int], None] | None = None,
         on_dropped: Callable[[int], None] | None = None,
     ) -> None:
@@ -93,7 +94,13 @@ class ClientSession:
         self.queue_size: Final = queue_size
         self.min_interval_s: Final = min_interval_s
         self.max_values: Final = max_values
+        self.max_queued_values: Final = (
+            max_queued_values if max_queued_values is not None else 20 * max_values
+        )
+        """Values (data rows) the queue may hold: the bound in memory, whatever the batch sizes
+        (a batch at full ingest rate is hundreds of thousands of values)."""
         self._queue: deque[_Item] = deque()
+        self._queued_values = 0
         self._wakeup = asyncio.Event()
         self._closed = False
         self._close_code = 1000
@@ -137,23 +144,40 @@ class ClientSession:
         if len(queue) >= self.queue_size:
             self._drop_one()
         queue.append(item)
+        if item.kind != "control":
+            self._queued_values += item.count
+            # The oldest data goes first; the item just queued stays, however large.
+            while self._queued_values > self.max_queued_values and self._drop_one(keep=item):
+                pass
         self._wakeup.set()
 
-    def _drop_one(self) -> None:
+    def _drop_one(self, keep: _Item | None = None) -> bool:
+        """Drop the oldest data item but ``keep`` (a control message only when the queue is full
+        of them); False if there was nothing to drop."""
         queue = self._queue
-        victim_index = next((i for i, it in enumerate(queue) if it.kind != "control"), 0)
+        victim_index = next(
+            (i for i, it in enumerate(queue) if it.kind != "control" and it is not keep), None
+        )
+        if victim_index is None:
+            if len(queue) < self.queue_size:
+                return False
+            victim_index = 0
         victim = queue[victim_index]
         del queue[victim_index]
+        if victim.kind != "control":
+            self._queued_values -= victim.count
         self.stats.dropped += victim.count
         self.stats.dropped_messages += 1
         if self._on_dropped is not None:
             self._on_dropped(max(victim.count, 1))
+        return True
 
     def close(self, code: int = 1001, reason: str = "server shutting down") -> None:
         """Ask the sender to close the connection after what it is writing now."""
         self._closed = True
         self._close_code, self._close_reason = code, reason
         self._queue.clear()
+        self._queued_values = 0
         self._wakeup.set()
 
     # ------------------------------------------------------------------ sender side
@@ -175,6 +199,7 @@ class ClientSession:
         """Empty the queue into JSON texts to send, each with its number of updates."""
         items = list(self._queue)
         self._queue.clear()
+        self._queued_values = 0
         return list(self._messages(items))
 
     def _messages(self, items: list[_Item]) -> Iterator[tuple[str, int]]:

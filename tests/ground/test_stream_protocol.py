@@ -231,3 +231,23 @@ def test_a_connection_closed_under_the_sender_is_a_disconnect_not_a_failure() ->
     assert _is_disconnect(ConnectionResetError())
     assert not _is_disconnect(RuntimeError("something else broke"))
     assert not _is_disconnect(ValueError("bad"))
+
+
+def test_the_queue_is_bounded_in_values_whatever_the_batch_sizes() -> None:
+    """A few huge batches (a client subscribed to everything at full ingest rate) stay under
+    the value bound: the oldest go, counted; the newest stays even when larger than the bound;
+    control messages are kept."""
+    session = ClientSession("big", queue_size=256, min_interval_s=0.0, max_values=1000,
+                            max_queued_values=100)  # fmt: skip
+    session.subscription.parameters.update({"a", "b"})
+    session.enqueue_control({"type": "subscribed"})
+    for count in (40, 40, 40):
+        session.enqueue_values([_block("a", count)])
+    assert session.stats.dropped == 40  # the first batch made room for the third
+    session.enqueue_values([_block("b", 150)])  # larger than the bound on its own
+    assert session.stats.dropped == 40 + 80
+    messages = _drain(session)
+    assert messages[0] == {"type": "subscribed"}
+    assert [(m["values"][0]["name"], len(m["values"])) for m in messages[1:]] == [("b", 150)]
+    session.enqueue_values([_block("a", 60)])  # the bound applies afresh after a drain
+    assert session.stats.dropped == 120
