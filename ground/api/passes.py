@@ -22,6 +22,7 @@ from ground.api.schemas_commanding import (
     PassesOut,
     PassOut,
     StationContactOut,
+    SunDirectionOut,
 )
 from ground.commanding.wiring import link_service_of, predictor_of
 from ground.security import Role, require
@@ -40,7 +41,7 @@ MAX_SERIES_POINTS = 5_000
     description="Passes of every ground station (or one) over the landing site for the next "
     "`hours` from the mission time: AOS, LOS, highest Moon elevation and what limits each end "
     "(the station's elevation mask or the Earth setting at the site), and the Earth's elevation "
-    "at the site every `step_s`.",
+    "at the site every `step_s`, with the Sun's direction at the same times.",
     response_model=PassesOut,
 )
 async def passes(
@@ -110,6 +111,11 @@ async def passes(
             azimuth_deg=series.azimuth_deg.tolist(),
             mask_deg=series.mask_deg,
             step_s=step_s,
+        ),
+        sun=SunDirectionOut(
+            times=series.times.tolist(),
+            elevation_deg=series.sun_elevation_deg.tolist(),
+            azimuth_deg=series.sun_azimuth_deg.tolist(),
         ),
     )
 

@@ -206,6 +206,14 @@ class EarthElevationOut(BaseModel):
     step_s: float
 
 
+class SunDirectionOut(BaseModel):
+    """The Sun's direction at the landing site over time (for the rover map and power planning)."""
+
+    times: list[float]
+    elevation_deg: list[float]
+    azimuth_deg: list[float] = Field(description="Clockwise from north.")
+
+
 class PassesOut(BaseModel):
     """Predicted passes from the mission time, and the Earth's elevation at the site."""
 
@@ -234,6 +242,11 @@ class PassesOut(BaseModel):
                 "mask_deg": 1.5,
                 "step_s": 600.0,
             },
+            "sun": {
+                "times": [T0, T0 + 600.0],
+                "elevation_deg": [1.2, 1.2],
+                "azimuth_deg": [95.0, 95.1],
+            },
         }
     )
     start: float
@@ -242,6 +255,7 @@ class PassesOut(BaseModel):
     station: str | None
     passes: list[PassOut]
     earth: EarthElevationOut
+    sun: SunDirectionOut
 
 
 class CarrierOut(BaseModel):
@@ -585,6 +599,7 @@ EX_SCENARIO: Final[dict[str, Any]] = {
 for _model, _example_value in (
     (PassOut, _first(PassesOut, "passes")),
     (EarthElevationOut, _first(PassesOut, "earth")),
+    (SunDirectionOut, _first(PassesOut, "sun")),
     (CarrierOut, _first(LinkCarrierOut, "vehicles")),
     (HandoverOut, _first(LinkCarrierOut, "handovers")),
     (StationContactOut, _first(LinkCarrierOut, "stations")),

@@ -65,12 +65,14 @@ class Pass:
 
 @dataclass(frozen=True, slots=True)
 class ElevationSeries:
-    """The Earth's elevation above the site horizon over time, for plots."""
+    """The Earth's elevation above the site horizon over time, for plots, and the Sun's."""
 
     times: FloatArray
     elevation_deg: FloatArray
     azimuth_deg: FloatArray
     mask_deg: float
+    sun_elevation_deg: FloatArray
+    sun_azimuth_deg: FloatArray
 
 
 def earth_elevation_series(
@@ -81,7 +83,7 @@ def earth_elevation_series(
     site: Site | None = None,
     facts: MissionFacts | None = None,
 ) -> ElevationSeries:
-    """The Earth's elevation and azimuth at the site every ``step_s`` from ``start``."""
+    """The Earth's (and the Sun's) elevation and azimuth at the site every ``step_s``."""
     if step_s <= 0 or hours <= 0:
         raise ValueError("hours and step_s must be positive")
     facts = facts or load_facts()
@@ -92,6 +94,8 @@ def earth_elevation_series(
         elevation_deg=geometry.earth_el_deg,
         azimuth_deg=geometry.earth_az_deg,
         mask_deg=site_earth_mask_deg(facts),
+        sun_elevation_deg=geometry.sun_el_deg,
+        sun_azimuth_deg=geometry.sun_az_deg,
     )
 
 

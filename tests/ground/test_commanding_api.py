@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
 from ground.api import commands as commands_api
 from ground.api import passes as passes_api
 from ground.app import create_app
 from ground.commanding.wiring import run_commanding, run_links
-from mission.geometry import predict_passes
+from mission.geometry import predict_passes, site_geometry
 from tests.ground.test_api_support import (
     GroundTokens,
     running_server,
@@ -140,6 +141,12 @@ async def test_passes_are_those_of_the_shared_geometry(api: Api) -> None:
     assert all(p["station"] == "dss43" for p in body["passes"])
     earth = body["earth"]
     assert len(earth["times"]) == len(earth["elevation_deg"]) == 12 * 6 + 1
+    sun = body["sun"]
+    assert sun["times"] == earth["times"]
+    direct = site_geometry(np.asarray(sun["times"]))
+    assert sun["elevation_deg"] == pytest.approx(direct.sun_el_deg.tolist(), abs=1e-9)
+    assert sun["azimuth_deg"] == pytest.approx(direct.sun_az_deg.tolist(), abs=1e-9)
+    assert all(-90.0 <= e <= 90.0 for e in sun["elevation_deg"])
     bad = await api.client.get("/passes", params={"station": "arecibo"}, headers=viewer)
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"] == ["query", "station"]
