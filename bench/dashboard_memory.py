@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     emit(
         {
             "duration_s": round(times[-1], 1),
+            "minutes_asked": args.minutes,
             "speed": args.speed,
             "interval_s": args.interval,
             "samples": len(times),
