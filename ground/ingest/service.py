@@ -92,9 +92,11 @@ class IngestService:
         self.queue: asyncio.Queue[Received] = asyncio.Queue(
             max(config.queue_size, config.receive_maximum)
         )
-        self._archive_queue: asyncio.Queue[tuple[ProcessedBatch, list[Received]]] = asyncio.Queue(
-            max(1, config.archive_queue_batches)
-        )
+        # Unbounded as a queue, bounded in frames by _enqueue_for_archive (see the config).
+        self._archive_queue: asyncio.Queue[tuple[ProcessedBatch, list[Received]]] = asyncio.Queue()
+        self._archive_frames = 0
+        self._archive_room = asyncio.Event()
+        self._archive_room.set()
         self.source = MqttSource(config, self.queue, metrics)
         self.staleness = StalenessChecker(
             state.latest,
@@ -343,7 +345,7 @@ class IngestService:
                 if result is not None:
                     self._deliver(result)
                     self._batches_in_flight += 1
-                    await self._archive_queue.put((result, []))
+                    await self._enqueue_for_archive(result, [])
                 continue
             messages: list[Message] = [(i.topic, i.payload, i.reception_time) for i in items]
             self._pending_since.append(items[0].reception_time)
@@ -359,7 +361,16 @@ class IngestService:
             self.messages_processed += len(items)
             self._deliver(result)
             self._batches_in_flight += 1
-            await self._archive_queue.put((result, items))
+            await self._enqueue_for_archive(result, items)
+
+    async def _enqueue_for_archive(self, result: ProcessedBatch, items: list[Received]) -> None:
+        """Queue a processed batch for the writer; wait while ``archive_queue_frames`` frames
+        are queued already (a batch always goes in when the queue is empty)."""
+        while self._archive_frames >= self.config.archive_queue_frames:
+            self._archive_room.clear()
+            await self._archive_room.wait()
+        self._archive_frames += len(items)
+        self._archive_queue.put_nowait((result, items))
 
     def _deliver(self, result: ProcessedBatch) -> None:
         try:
@@ -383,7 +394,10 @@ class IngestService:
                     self.source.acknowledge(item)
                 if items:
                     self._pending_since.popleft()
-            self._committed += sum(len(items) for _, items in taken)
+            written = sum(len(items) for _, items in taken)
+            self._committed += written
+            self._archive_frames -= written
+            self._archive_room.set()
             self._batches_in_flight -= len(taken)
             self.batches_committed += len(taken)
             self.last_commit_time = time.time()
