@@ -53,13 +53,13 @@ class IngestConfig:
     """Also subscribe to station monitor data and the sim status (clock)."""
     persistent: bool = True
     """Keep the MQTT session across reconnections and restarts (the no-loss guarantee)."""
-    archive_queue_frames: int = 2000
+    archive_queue_frames: int = DEFAULT_RECEIVE_MAXIMUM
     """Frames of processed batches waiting for the archive writer (backpressure beyond that).
     Counted in frames, not batches: live values go out before a batch waits here, and a bound of
     a few batches made the live stream wait for every commit at low rates, when each batch holds
     a frame or two (bench.latency's p99), while at full rate a few large batches are what keeps
-    the decoder efficient (bench.ingest measured 34,600 packets/s with a bound of 4 batches and
-    25,800 with 256 batches, the latter on a busier machine)."""
+    the decoder efficient. The default, the Receive Maximum, is about what can be in flight
+    anyway (a frame is acknowledged once committed)."""
     compact_interval_s: float = 30.0
     """How often the archive compacts its small blocks (0: never)."""
     staleness_interval_s: float = 1.0
