@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import functools
 import logging
 import pickle
 import signal
@@ -44,7 +45,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any, Final, Protocol
@@ -88,6 +89,17 @@ class ArchiveWriter(Protocol):
     def close(self) -> None: ...
 
 
+async def compact_in_steps(executor: Executor, step: Callable[[], tuple[int, bool]]) -> int:
+    """Run ``step`` (one ``Archive.compact_step``) on ``executor`` until the pass is finished;
+    each step is a job of its own, so the writes queued meanwhile go in between. Rows removed."""
+    loop = asyncio.get_running_loop()
+    removed, finished = 0, False
+    while not finished:
+        done, finished = await loop.run_in_executor(executor, step)
+        removed += done
+    return removed
+
+
 class ThreadWriter:
     """Commits on ``executor`` (the ingest's worker thread) with the service's archive."""
 
@@ -102,15 +114,9 @@ class ThreadWriter:
         await asyncio.get_running_loop().run_in_executor(self.executor, self._write, parts)
 
     async def compact(self, older_than: float) -> int:
-        """A compaction pass in steps of ``COMPACT_STEP_S``, batches processed in between."""
-        loop = asyncio.get_running_loop()
-        removed, finished = 0, False
-        while not finished:
-            step, finished = await loop.run_in_executor(
-                self.executor, self.archive.compact_step, older_than, COMPACT_STEP_S
-            )
-            removed += step
-        return removed
+        """A compaction pass in steps, batches processed in between."""
+        step = functools.partial(self.archive.compact_step, older_than, COMPACT_STEP_S)
+        return await compact_in_steps(self.executor, step)
 
     def close(self) -> None:
         return None
@@ -341,15 +347,9 @@ class ProcessWriter:
         return int(removed), bool(finished)
 
     async def compact(self, older_than: float) -> int:
-        """A compaction pass in steps of ``COMPACT_STEP_S``, commits going in between."""
-        loop = asyncio.get_running_loop()
-        removed, finished = 0, False
-        while not finished:
-            step, finished = await loop.run_in_executor(
-                self._io, self._compact_step_blocking, older_than
-            )
-            removed += step
-        return removed
+        """A compaction pass in steps, commits going in between."""
+        step = functools.partial(self._compact_step_blocking, older_than)
+        return await compact_in_steps(self._io, step)
 
     def _close_blocking(self) -> None:
         with self._pipe_lock:

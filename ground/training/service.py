@@ -484,22 +484,21 @@ class TrainingService:
         gone = [i for i in self._active_faults if i not in current]
         gone += [i for i, f in known.items() if f.ended and i not in self._active_faults]
         for instance_id in gone:
-            ended = known.get(instance_id)
-            old = self._active_faults.get(instance_id) or (
-                ended.model_dump() if ended is not None else {}
-            )
-            key = f"{instance_id}@{old.get('start')!r}"
+            # Either seen active before (``_active_faults``) or listed as ended (``known``).
+            record = self._active_faults.get(instance_id) or known[instance_id].model_dump()
+            key = f"{instance_id}@{record['start']!r}"
             if key in self._logged_cleared:
                 continue
             self._logged_cleared[key] = None
+            ended = known.get(instance_id)
             self.fault_log.append(
                 {
                     "time": ended.end
                     if ended is not None and ended.ended and ended.end is not None
                     else status.mission_time,
                     "kind": "fault_cleared",
-                    "text": f"{old.get('title', instance_id)} ({old.get('fault', '?')}) cleared",
-                    "fault": old.get("fault"),
+                    "text": f"{record['title']} ({record['fault']}) cleared",
+                    "fault": record["fault"],
                     "instance_id": instance_id,
                 }
             )
