@@ -49,7 +49,11 @@ class RealTimeRunner:
         self._mission_anchor = world.t
         self.lag_s = 0.0
         self.max_lag_s = 0.0
+        self.behind = False
+        """The last step stopped at its wall budget short of its target (more to catch up)."""
         self.iterations = 0
+        self.catch_ups = 0
+        """Iterations that went straight on to catch up instead of waiting for the next tick."""
 
     # ------------------------------------------------------------------ clock
     def target(self) -> float:
@@ -101,6 +105,10 @@ class RealTimeRunner:
             total.log.extend(out.log)
             if self.clock() - started >= self.budget_s:
                 break
+        # Behind only when the budget ran out before the target: the target keeps moving while
+        # the step runs, so ``lag_s`` is never quite zero, and taking that for "behind" turned the
+        # loop into a busy spin (100 % of a core at any speed).
+        self.behind = self.world.t < target
         self.lag_s = max(0.0, self.target() - self.world.t)
         self.max_lag_s = max(self.max_lag_s, self.lag_s)
         return total
@@ -116,7 +124,8 @@ class RealTimeRunner:
         while not stop.is_set() and not self.done:
             out = self.step_once()
             await sink(out)
-            if self.lag_s > 0.0:
+            if self.behind:
+                self.catch_ups += 1
                 await asyncio.sleep(0)  # behind: let the publisher run, then catch up
                 continue
             with contextlib.suppress(TimeoutError):

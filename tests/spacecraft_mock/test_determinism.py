@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Iterator
 
 from spacecraft_mock.config import WorldConfig
 from spacecraft_mock.runner import RealTimeRunner
-from spacecraft_mock.world import World
+from spacecraft_mock.world import StepOutput, World
 from tests.spacecraft_mock.exercise import EPOCH
 
 Frames = list[tuple[float, str, str, bytes]]
@@ -81,7 +82,7 @@ def test_runner_speed_and_catch_up_do_not_change_the_physics() -> None:
         while not runner.done:
             out = runner.step_once()
             frames.extend((f.time, f.station, f.spacecraft, f.frame) for f in out.frames)
-            lagged = lagged or runner.lag_s > 0.0
+            lagged = lagged or runner.behind
             clock.now += 0.02  # the event loop's tick
             if runner.iterations == 50:
                 runner.set_speed(speed / 2)
@@ -109,3 +110,41 @@ def test_runner_follows_the_speed_and_pauses() -> None:
     runner.step_once()
     assert world.t == EPOCH + 300.0
     assert runner.lag_s == 0.0
+
+
+def test_runner_waits_for_the_next_tick_once_it_has_caught_up() -> None:
+    """The target moves while a step runs, so there is always a sliver of lag; only a step cut
+    short by its wall budget counts as behind. (Taking any lag for "behind" made the run loop
+    spin without waiting: a whole core at every speed.)"""
+    world = World(1, EPOCH, config=WorldConfig(telemetry=False))
+    clock = FakeClock(1e-4)  # time passes with every reading, as on a real machine
+    runner = RealTimeRunner(world, 10.0, duration_s=5.0, clock=clock, tick_s=0.0)
+    sinks = 0
+
+    async def sink(out: StepOutput) -> None:
+        nonlocal sinks
+        sinks += 1
+
+    asyncio.run(runner.run(sink))
+    assert runner.done
+    assert sinks == runner.iterations > 100
+    assert runner.max_lag_s > 0.0  # the sliver of lag is still reported...
+    assert runner.catch_ups == 0  # ...but never taken for falling behind
+    assert not runner.behind
+
+
+def test_runner_catches_up_without_waiting_when_its_budget_runs_out() -> None:
+    world = World(1, EPOCH, config=WorldConfig(telemetry=False))
+    clock = FakeClock(0.05)  # every reading costs more than the whole 20 ms budget
+    runner = RealTimeRunner(world, 1000.0, duration_s=600.0, clock=clock, tick_s=0.0)
+    out = runner.step_once()
+    assert runner.behind
+    assert world.t < EPOCH + 600.0
+    assert out.frames == []
+
+    async def sink(out: StepOutput) -> None:
+        return None
+
+    asyncio.run(runner.run(sink))
+    assert runner.done
+    assert runner.catch_ups > 0
