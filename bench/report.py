@@ -39,6 +39,12 @@ ABOUT: Final[dict[str, tuple[str, str]]] = {
         "Publishing at twice the sustainable rate for 60 s: peak RSS, archive completeness and "
         "WebSocket drops.",
     ),
+    "sim_speed": (
+        "Simulation speed (issue 3)",
+        "`lupex spacecraft --speed 1000` on a real Mosquitto with a station pass in view, alone "
+        "and with the ground ingesting every frame on the same machine, beside the world stepped "
+        "alone (no clock, no I/O) in the same run. Target: the speed asked, within 1 %.",
+    ),
     "dashboard_memory": (
         "Dashboard memory (issue 6)",
         "RSS of the Streamlit server over a 10-minute live run at high speed with a browser "
@@ -141,6 +147,26 @@ def _headline(name: str, r: dict[str, Any]) -> list[Row]:
              _at_least(_get(r, "websocket.dropped_total_metric"), 1)),
             ("catch-up after the publisher stopped", _get(r, "catch_up_seconds_after_publisher"),
              "s", "", "", ""),
+        ]  # fmt: skip
+    if name == "sim_speed":
+        asked = _get(r, "speed")
+        floor = None if not isinstance(asked, int | float) else 0.99 * asked
+        alone, ground = _get(r, "alone.speed_achieved"), _get(r, "with_ground.speed_achieved")
+        bare = f"{_fmt(_get(r, 'baseline_world_alone.speed'))}× (world stepped alone)"
+        target = f"≥ {_fmt(floor)}×" if floor is not None else ""
+        return [
+            ("speed achieved, spacecraft alone", alone, "×", bare, target,
+             None if floor is None else _at_least(alone, floor)),
+            ("speed achieved, ground ingesting too", ground, "×", bare, target,
+             None if floor is None else _at_least(ground, floor)),
+            ("largest lag reported (alone / with ground)",
+             f"{_fmt(_get(r, 'alone.max_lag_wall_s'))} / "
+             f"{_fmt(_get(r, 'with_ground.max_lag_wall_s'))}", "s of wall time", "", "", ""),
+            ("frames received / published (with ground)",
+             f"{_fmt(_get(r, 'with_ground.frames_received'))} / "
+             f"{_fmt(_get(r, 'baseline_world_alone.frames'))}", "", "", "", ""),
+            ("spacecraft CPU, mean (alone)", _get(r, "alone.spacecraft_process.cpu_percent_mean"),
+             "%", "", "", ""),
         ]  # fmt: skip
     if name == "dashboard_memory":
         return [

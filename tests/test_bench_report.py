@@ -29,10 +29,28 @@ def test_figures_come_from_the_results_and_misses_are_marked(tmp_path: Path) -> 
     assert "| publication → WebSocket, p50 | 31.500 ms | 2.000 ms bare MQTT subscriber |" in page
     assert "| ≤ 20 ms | **no** |" in page  # p50 above its target
     assert "| ≤ 100 ms | yes |" in page
-    assert page.count("_Not measured yet._") == 5  # the other benchmarks
+    assert page.count("_Not measured yet._") == 6  # the other benchmarks
     summary = render_summary(tmp_path)
     assert "31.500 ms" in summary
-    assert summary.count("not measured yet") == 5
+    assert summary.count("not measured yet") == 6
+
+
+def test_simulation_speed_is_judged_against_the_speed_asked(tmp_path: Path) -> None:
+    _store(tmp_path, "sim_speed", {
+        "speed": 1000.0,
+        "baseline_world_alone": {"speed": 2400.0, "frames": 100},
+        "alone": {"speed_achieved": 995.0, "max_lag_wall_s": 0.03,
+                  "spacecraft_process": {"cpu_percent_mean": 60.0}},
+        "with_ground": {"speed_achieved": 640.0, "max_lag_wall_s": 9.9, "frames_received": 99},
+    })  # fmt: skip
+    page = render(tmp_path)
+    assert (
+        "| speed achieved, spacecraft alone | 995 × | 2,400× (world stepped alone) | ≥ 990× | yes |"
+        in page
+    )
+    assert "| speed achieved, ground ingesting too | 640 × |" in page
+    assert page.count("| ≥ 990× | **no** |") == 1
+    assert "| frames received / published (with ground) | 99 / 100 |" in page
 
 
 def test_the_readme_block_is_replaced_and_nothing_else(tmp_path: Path) -> None:

@@ -21,7 +21,9 @@ import typer
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 RESULTS: Final = ROOT / "bench" / "results"
-BENCHMARKS: Final = ("decode", "history", "ingest", "latency", "overload", "dashboard_memory")
+BENCHMARKS: Final = (
+    "decode", "history", "ingest", "latency", "overload", "sim_speed", "dashboard_memory",
+)  # fmt: skip
 
 bench_app = typer.Typer(help="Run the benchmarks and rewrite docs/performance.md.")
 
