@@ -295,6 +295,8 @@ class BatchProcessor:
 
     def _link(self, message: Message, out: list[QuarantineRecord]) -> None:
         topic, payload, reception_time = message
+        if not payload:
+            return  # a retained message cleared (MQTT's empty retained publish), not bad data
         try:
             station = parse_link_topic(topic)
             self.state.links.on_monitor(station, payload, reception_time)
@@ -303,6 +305,8 @@ class BatchProcessor:
 
     def _sim_status(self, message: Message, out: list[QuarantineRecord]) -> None:
         _, payload, reception_time = message
+        if not payload:
+            return  # the retained status cleared (MQTT's empty retained publish)
         try:
             self.state.clock.on_status(parse_sim_status(payload), reception_time)
         except ValueError as exc:

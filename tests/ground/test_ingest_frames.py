@@ -129,6 +129,17 @@ def test_wrong_topics_are_quarantined(topic: str, reason: str) -> None:
     assert proc.state.counters.errors[reason] == 1
 
 
+def test_a_cleared_retained_message_is_not_bad_data_but_garbage_is() -> None:
+    proc = processor()
+    cleared = proc.process(
+        [("lupex/v1/sim/status", b"", T0), ("lupex/v1/link/dss43", b"", T0)]
+    )  # what a subscriber receives when a retained message is deleted
+    assert cleared.archive.quarantine == []
+    assert not proc.state.clock.has_status
+    garbage = proc.process([("lupex/v1/sim/status", b"{not json", T0)])
+    assert [q.reason for q in garbage.archive.quarantine] == ["bad_sim_status"]
+
+
 def test_frame_gaps_raise_events_and_count_per_link() -> None:
     link = Downlink()
     _, frames = hk_frames(link, 100)
