@@ -169,9 +169,13 @@ async def test_alarms_links_and_commands_reach_subscribers(
         async with g.connect() as ws:
             await subscribe(ws, links=True, commands=True)
             hub.on_links([LinkView("dss43", in_view=True, ebn0_db={"rover": 6.5})])
-            links = await recv_type(ws, "links")
-            assert links["links"][0]["station"] == "dss43"
-            assert links["links"][0]["ebn0_db"] == {"rover": 6.5}
+            # Monitors retained on the suite's broker by earlier tests may come too, before or
+            # in the same batch.
+            ours: list[dict[str, Any]] = []
+            while not ours:
+                links = await recv_type(ws, "links")
+                ours = [v for v in links["links"] if v["station"] == "dss43"]
+            assert ours[0]["ebn0_db"] == {"rover": 6.5}
             hub.on_commands([{"id": "c1", "stage": "queued", "time": T0}])
             commands = await recv_type(ws, "commands")
             assert commands["commands"] == [{"id": "c1", "stage": "queued", "time": T0}]
