@@ -333,6 +333,11 @@ class ApiClient:
         """Command-link status (CLCW and FARM state) per vehicle."""
         return items(self.get("/commands/link-status"), "vehicles", "items")
 
+    def cop1(self, vehicle: str, directive: str, **fields: Any) -> Json:
+        """A COP-1 directive to the ground's FOP-1 for ``vehicle`` (operator)."""
+        body = {"directive": directive, **fields}
+        return dict(self.post(f"/commands/link/{quote(vehicle, safe='')}/cop1", body))
+
     def cancel_command(self, command_id: str) -> Json:
         return dict(self.delete(f"/commands/{quote(command_id, safe='')}"))
 

@@ -62,6 +62,15 @@ class GroundMetrics:
         self.commands = Counter(
             "lupex_commands_total", "Commands by final stage", ["stage"], registry=r
         )
+        self.cop1_frames = Counter(
+            "lupex_cop1_frames_total",
+            "TC frames sent by the FOP-1, by vehicle and kind (ad, ad_retransmission, bc)",
+            ["vehicle", "kind"],
+            registry=r,
+        )
+        self.cop1_alerts = Counter(
+            "lupex_cop1_alerts_total", "FOP-1 alerts (AD service stopped)", ["vehicle"], registry=r
+        )
         self.mqtt_reconnects = Counter(
             "lupex_mqtt_reconnects_total", "Reconnections to the broker", registry=r
         )

@@ -246,6 +246,35 @@ def clcw_rows(statuses: Sequence[Json]) -> list[dict[str, Any]]:
     return rows
 
 
+def cop1_rows(statuses: Sequence[Json]) -> list[dict[str, Any]]:
+    """One row per vehicle: the ground's FOP-1 (COP-1 sender) from ``/commands/link-status``."""
+    rows = []
+    for entry in statuses:
+        cop1 = entry.get("cop1") or {}
+        mode = str(entry.get("tc_mode") or "bd")
+        if mode != "ad" or not cop1:
+            rows.append({"vehicle": entry.get("vehicle", ""), "TC mode": "BD (bypass)"})
+            continue
+        state = str(cop1.get("fop_state", ""))
+        if state == "initial" and cop1.get("auto_initiate_pending"):
+            state = "initial (starts with the first CLCW)"
+        rows.append(
+            {
+                "vehicle": entry.get("vehicle", ""),
+                "TC mode": "AD (COP-1)",
+                "FOP state": state,
+                "V(S)": cop1.get("v_s"),
+                "NN(R)": cop1.get("nn_r"),
+                "sent, unacknowledged": cop1.get("sent_queue"),
+                "waiting": (cop1.get("wait_queue") or 0) + (cop1.get("held") or 0),
+                "retransmissions": cop1.get("retransmissions"),
+                "alerts": cop1.get("alerts"),
+                "last alert": cop1.get("last_alert") or "—",
+            }
+        )
+    return rows
+
+
 def _flag(value: Any, *, good: bool = False) -> str:
     """A CLCW flag: a raised warning flag stands out; ``good`` flags read the other way."""
     if value is None:
@@ -305,6 +334,8 @@ def render(ctx: PageContext) -> None:
                 ("lockout", "wait", "retransmit", "no RF", "no bit lock", "in step"), flags
             ),
         )
+        st.markdown("##### Command link (COP-1, the ground's FOP-1)")
+        table(cop1_rows(status), empty="No command-link status yet.")
         handovers = handover_rows(carrier)
         if handovers:
             with st.expander(f"Handovers ({len(handovers)})"):

@@ -3,7 +3,8 @@
 Each argument becomes a widget that carries its units and its allowed range (the ground checks
 them again and answers 422 naming the argument). Critical commands need the confirmation box.
 The history redraws in a fragment; one command's verification stages (queued, released, sent,
-accepted, started, completed, or where it stopped) are shown with their times.
+accepted, started, completed, or where it stopped) are shown with their times. Below, the
+command link: the ground's FOP-1 per vehicle and the COP-1 directives an operator may send.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dashboard.components import (
     table,
     unit_label,
 )
+from dashboard.views.antennas import cop1_rows
 
 HISTORY_LIMIT: Final = 40
 
@@ -271,3 +273,55 @@ def render(ctx: PageContext) -> None:
         )
 
     history()
+    _command_link(ctx)
+
+
+COP1_ACTIONS: dict[str, tuple[str, dict[str, Any]]] = {
+    "Initiate AD (Set V(R) to V(S))": ("initiate", {"mode": "set_vr"}),
+    "Initiate AD with Unlock": ("initiate", {"mode": "unlock"}),
+    "Initiate AD (no CLCW check)": ("initiate", {"mode": "without_clcw_check"}),
+    "Terminate AD": ("terminate", {}),
+    "Resume AD": ("resume", {}),
+    "Switch to BD (bypass)": ("set_tc_mode", {"tc_mode": "bd"}),
+    "Switch to AD (COP-1)": ("set_tc_mode", {"tc_mode": "ad"}),
+}
+"""The COP-1 directives offered to operators, as (directive, fields) of the API."""
+
+
+def cop1_body(label: str, status: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The directive and fields for one of :data:`COP1_ACTIONS`, given the vehicle's status
+    (Set V(R) takes the FOP's V(S), so that both ends continue from where the ground is)."""
+    directive, fields = COP1_ACTIONS[label]
+    fields = dict(fields)
+    if fields.get("mode") == "set_vr":
+        cop1 = status.get("cop1") or {}
+        fields["set_vr"] = int(cop1.get("v_s") or 0)
+    return directive, fields
+
+
+def _command_link(ctx: PageContext) -> None:
+    with st.expander("Command link (COP-1)", expanded=False):
+        statuses = fetch_list(ctx.client.link_status, quiet=True)
+        table(cop1_rows(statuses), empty="No command-link status yet.", key="cop1_status")
+        st.caption(
+            "Type-AD frames go through the ground's FOP-1: it retransmits what the on-board "
+            "FARM-1 did not acknowledge and stops with an alert at the transmission limit (or "
+            "after an on-board reboot, when the FARM starts again from V(R) = 0). Start it again "
+            "here."
+        )
+        by_vehicle = {str(s.get("vehicle")): s for s in statuses}
+        if not by_vehicle:
+            return
+        c1, c2, c3 = st.columns([1, 2, 1])
+        vehicle = c1.selectbox("Vehicle", list(by_vehicle), key="cop1_vehicle")
+        label = c2.selectbox("Directive", list(COP1_ACTIONS), key="cop1_directive")
+        go = c3.button("Send directive", disabled=not ctx.may("operator"), key="cop1_go")
+        if go:
+            directive, fields = cop1_body(str(label), by_vehicle[str(vehicle)])
+            try:
+                result = ctx.client.cop1(str(vehicle), directive, **fields)
+            except ApiError as exc:
+                show_error(exc)
+                return
+            state = (result.get("cop1") or {}).get("fop_state", "?")
+            st.success(f"{label} for **{vehicle}**: the FOP is now `{state}`.")

@@ -20,8 +20,10 @@ from ground.api.schemas_commanding import (
     CommandLinkOut,
     CommandOut,
     CommandRequest,
+    Cop1Directive,
     StageLiteral,
 )
+from ground.commanding.fop import FopError, FopParameters, TimeoutType
 from ground.commanding.history import to_csv
 from ground.commanding.service import CommandService
 from ground.commanding.validation import CommandRequestError
@@ -177,6 +179,64 @@ async def export_commands(
 )
 async def link_status(commands: Commands) -> list[CommandLinkOut]:
     return [CommandLinkOut.model_validate(s) for s in commands.link_status()]
+
+
+@router.post(
+    "/commands/link/{vehicle}/cop1",
+    summary="COP-1 directive",
+    description="Drive the ground's FOP-1 for one vehicle (operator): Initiate AD service (without "
+    "or with CLCW check, with Unlock or with Set V(R), the last two send a Type-BC frame through "
+    "a station in view), Terminate AD, Resume AD after a suspension, Set V(S), set the FOP "
+    "parameters (window K, timer T1, transmission limit, timeout type), or switch the vehicle "
+    "between Type-AD (COP-1) and Type-BD (bypass) commanding. Returns the vehicle's "
+    "command-link status. 409 when the FOP's state or the link refuses the directive.",
+    response_model=CommandLinkOut,
+    responses={
+        **responses(Role.OPERATOR, not_found_what="vehicle"),
+        409: {"model": ErrorMessage, "description": "Refused in the FOP's present state."},
+    },
+)
+async def cop1_directive(
+    vehicle: Annotated[str, Path(description="`rover` or `lander`.", examples=["rover"])],
+    body: Cop1Directive,
+    commands: Commands,
+    principal: Annotated[Principal, Depends(require(Role.OPERATOR))],
+) -> CommandLinkOut:
+    parameters = None
+    try:
+        if body.directive == "set_parameters":
+            fop = commands.fops.get(vehicle)
+            current = fop.parameters if fop is not None else FopParameters()
+            parameters = FopParameters(
+                window=body.window if body.window is not None else current.window,
+                t1_s=body.t1_s if body.t1_s is not None else current.t1_s,
+                transmission_limit=body.transmission_limit
+                if body.transmission_limit is not None
+                else current.transmission_limit,
+                timeout_type=TimeoutType(body.timeout_type)
+                if body.timeout_type is not None
+                else current.timeout_type,
+            )
+        view = await commands.cop1_directive(
+            vehicle,
+            body.directive,
+            mode=body.mode,
+            set_vr=body.set_vr,
+            v_s=body.v_s,
+            tc_mode=body.tc_mode,
+            parameters=parameters,
+            station=body.station,
+            by=principal.name,
+        )
+    except FopError as exc:
+        invalid(("body", exc.field), exc.reason, body.model_dump().get(exc.field))
+    except CommandRequestError as exc:
+        if exc.field == "vehicle":
+            raise not_found(exc.message) from exc
+        if exc.status == status.HTTP_409_CONFLICT:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=exc.message) from exc
+        invalid(("body", exc.field), exc.message, body.model_dump().get(exc.field))
+    return CommandLinkOut.model_validate(view)
 
 
 @router.get(

@@ -143,6 +143,100 @@ class CommandOut(BaseModel):
     stages: list[StageOut]
 
 
+class Cop1Out(BaseModel):
+    """The ground's FOP-1 (COP-1 sender, CCSDS 232.1-B-2) for one vehicle."""
+
+    model_config = _example(
+        {
+            "fop_state": "active",
+            "v_s": 14,
+            "nn_r": 13,
+            "sent_queue": 1,
+            "wait_queue": 0,
+            "transmission_count": 1,
+            "timer_deadline": T0 + 110.0,
+            "suspended_state": None,
+            "last_alert": None,
+            "window": 10,
+            "t1_s": 10.0,
+            "transmission_limit": 3,
+            "timeout_type": 0,
+            "frames_sent": 14,
+            "retransmissions": 2,
+            "acknowledged": 13,
+            "alerts": 0,
+            "bc_frames": 0,
+            "auto_initiate_pending": False,
+            "held": 0,
+            "station": "dss43",
+        }
+    )
+    fop_state: Literal[
+        "active",
+        "retransmit_without_wait",
+        "retransmit_with_wait",
+        "initialising_without_bc",
+        "initialising_with_bc",
+        "initial",
+    ] = Field(description="S1..S6 of the standard; `initial`: AD service not active.")
+    v_s: int = Field(description="V(S): N(S) of the next new AD frame.")
+    nn_r: int = Field(description="NN(R): the oldest frame not yet acknowledged by a CLCW.")
+    sent_queue: int = Field(description="AD frames sent and not yet acknowledged.")
+    wait_queue: int = Field(description="Requests waiting for room in the window.")
+    transmission_count: int
+    timer_deadline: float | None = Field(description="Mission time timer T1 expires at.")
+    suspended_state: str | None = Field(description="State to resume (timeout type 1).")
+    last_alert: str | None = Field(description="Why the FOP last stopped.")
+    window: int = Field(description="K: the most AD frames outstanding.")
+    t1_s: float = Field(description="Timer T1, mission seconds (plus the wall margin).")
+    transmission_limit: int
+    timeout_type: int = Field(description="0: alert at the limit; 1: suspend.")
+    frames_sent: int
+    retransmissions: int
+    acknowledged: int
+    alerts: int
+    bc_frames: int = Field(description="Type-BC frames sent (Unlock, Set V(R)).")
+    auto_initiate_pending: bool = Field(
+        description="AD service starts by itself when the first CLCW of the vehicle arrives."
+    )
+    held: int = Field(description="Released commands held until AD service starts.")
+    station: str | None = Field(description="Station the AD frames go through.")
+
+
+class Cop1Directive(BaseModel):
+    """A COP-1 directive to the ground's FOP-1 for one vehicle."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"directive": "initiate", "mode": "set_vr", "set_vr": 0},
+                {"directive": "terminate"},
+                {"directive": "set_parameters", "t1_s": 20.0, "transmission_limit": 5},
+                {"directive": "set_tc_mode", "tc_mode": "bd"},
+            ]
+        },
+    )
+    directive: Literal[
+        "initiate", "terminate", "resume", "set_v_s", "set_parameters", "set_tc_mode"
+    ] = Field(description="What to do.")
+    mode: Literal["without_clcw_check", "with_clcw_check", "unlock", "set_vr"] = Field(
+        "without_clcw_check", description="How to initiate AD service (`initiate`)."
+    )
+    set_vr: int | None = Field(None, ge=0, le=255, description="New V(R) (`mode: set_vr`).")
+    v_s: int | None = Field(None, ge=0, le=255, description="New V(S) (`set_v_s`).")
+    tc_mode: Literal["ad", "bd"] | None = Field(None, description="`set_tc_mode`.")
+    window: int | None = Field(None, ge=1, le=255, description="K (`set_parameters`).")
+    t1_s: float | None = Field(None, gt=0, le=86_400, description="T1 (`set_parameters`).")
+    transmission_limit: int | None = Field(
+        None, ge=1, le=100, description="Transmission limit (`set_parameters`)."
+    )
+    timeout_type: Literal[0, 1] | None = Field(None, description="`set_parameters`.")
+    station: str | None = Field(
+        None, description="Station for a BC frame (Unlock, Set V(R)); default: the best in view."
+    )
+
+
 class CommandLinkOut(BaseModel):
     """Command-link status of one vehicle, from the CLCW of its downlinked frames."""
 
@@ -163,6 +257,8 @@ class CommandLinkOut(BaseModel):
             "in_step": True,
             "station": "dss43",
             "reception_time": T0,
+            "tc_mode": "ad",
+            "cop1": None,
         }
     )
     vehicle: str
@@ -182,6 +278,10 @@ class CommandLinkOut(BaseModel):
     in_step: bool | None = Field(description="Whether N(R) equals the next N(S).")
     station: str | None = Field(description="Station the CLCW came through.")
     reception_time: float | None
+    tc_mode: Literal["ad", "bd"] = Field(
+        "bd", description="ad: Type-AD frames under COP-1 (FOP-1); bd: bypass (Type-BD)."
+    )
+    cop1: Cop1Out | None = Field(None, description="The ground's FOP-1 for this vehicle.")
 
 
 # ------------------------------------------------------------------------------------ passes

@@ -3,9 +3,10 @@
 The Communications Link Control Word (CCSDS 232.0-B-4 §4.2.1) reports the on-board FARM: lockout,
 wait, retransmit, the FARM-B counter (how many bypass frames were accepted, modulo 4) and the
 report value N(R), the next frame sequence number the FARM expects. The ground shows it beside the
-next frame sequence number N(S) it will send: with Type-AD (sequence-controlled) frames the two
-agree when every frame arrived. With Type-BD (bypass) frames, which this ground sends, the FARM
-does not check N(S); the FARM-B counter is then the sign that frames arrive.
+next frame sequence number N(S) it will send: with Type-AD (sequence-controlled) frames, the
+default (the FOP-1 in ``ground.commanding.fop`` reads the same CLCW), the two agree when every
+frame was acknowledged. With Type-BD (bypass) frames the FARM does not check N(S); the FARM-B
+counter is then the sign that frames arrive.
 """
 
 from __future__ import annotations

@@ -31,6 +31,18 @@ from typing import Any, Final
 from ground.archive.base import Archive, ArchiveBatch, CommandRecord
 from ground.commanding.clcw import command_link_status
 from ground.commanding.config import CommandingConfig
+from ground.commanding.fop import (
+    Acknowledged,
+    Action,
+    Alert,
+    Fop,
+    FopError,
+    FopParameters,
+    FopState,
+    Initialised,
+    InitiateMode,
+    Transmit,
+)
 from ground.commanding.history import matches, merge_views
 from ground.commanding.model import (
     FINAL_STAGES,
@@ -41,7 +53,7 @@ from ground.commanding.model import (
 )
 from ground.commanding.mqtt import MqttEndpoint
 from ground.commanding.queue import CommandQueue, ReleaseDecision, decide_release
-from ground.commanding.uplink import SequenceCounters, encode_tc
+from ground.commanding.uplink import SequenceCounters, ad_frame, bc_frame, encode_tc
 from ground.commanding.validation import (
     CommandRequestError,
     check_confirmation,
@@ -62,6 +74,9 @@ from mission.mdb.database import MissionDatabase
 log = logging.getLogger("lupex.ground.commanding")
 
 RESTORE_LIMIT: Final = 2_000
+FRAMES_OUT_LIMIT: Final = 4_096
+"""TC frames waiting for the uplink publisher (AD mode); beyond, a frame is dropped and COP-1
+retransmits it, as it would a frame lost on the way."""
 NEXT_AOS_REFRESH_S: Final = 3_600.0
 """Mission seconds after which a "no AOS in the look-ahead" answer is computed again."""
 
@@ -112,6 +127,15 @@ class CommandService:
         self._next_aos: tuple[float, NextAos | None] | None = None
         self.unmatched_reports = 0
         self.started = asyncio.Event()
+        # COP-1 (AD mode): one FOP-1 per vehicle; frames go out in order through one queue.
+        self.tc_mode: dict[str, str] = dict.fromkeys(mdb.vehicles, config.tc_mode)
+        self.fops: dict[str, Fop] = {v: Fop(config.fop) for v in mdb.vehicles}
+        self._auto_initiate: set[str] = set(mdb.vehicles) if config.cop1_auto_initiate else set()
+        self._ad_hold: dict[str, list[tuple[str, bytes]]] = {v: [] for v in mdb.vehicles}
+        self._ad_station: dict[str, str] = {}
+        self._clcw_seen: dict[str, float] = {}
+        self._frames_out: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(FRAMES_OUT_LIMIT)
+        self.frames_dropped = 0
         state.add_verification_listener(self.on_verification)
 
     # ------------------------------------------------------------------------ requests (API)
@@ -253,8 +277,119 @@ class CommandService:
         """Command-link status per vehicle (CLCW vs the next frame sequence number)."""
         vehicles = self.mdb.vehicles
         with self._lock:
-            nxt = {v: self.counters.peek_frame(v) for v in vehicles}
-        return [s.as_dict() for s in command_link_status(vehicles, dict(self.state.clcw), nxt)]
+            nxt = {
+                v: self.fops[v].v_s if self.tc_mode[v] == "ad" else self.counters.peek_frame(v)
+                for v in vehicles
+            }
+            cop1 = {v: self._cop1_status(v) for v in vehicles}
+            modes = dict(self.tc_mode)
+        statuses = command_link_status(vehicles, dict(self.state.clcw), nxt)
+        return [
+            {**s.as_dict(), "tc_mode": modes[s.vehicle], "cop1": cop1[s.vehicle]} for s in statuses
+        ]
+
+    def _cop1_status(self, vehicle: str) -> dict[str, Any]:
+        fop = self.fops[vehicle]
+        return {
+            **fop.status(),
+            "auto_initiate_pending": vehicle in self._auto_initiate,
+            "held": len(self._ad_hold[vehicle]),
+            "station": self._ad_station.get(vehicle),
+        }
+
+    # ------------------------------------------------------------------------ COP-1 directives
+    async def cop1_directive(
+        self,
+        vehicle: str,
+        directive: str,
+        *,
+        mode: str | None = None,
+        set_vr: int | None = None,
+        v_s: int | None = None,
+        tc_mode: str | None = None,
+        parameters: FopParameters | None = None,
+        station: str | None = None,
+        by: str = "",
+    ) -> dict[str, Any]:
+        """Run a COP-1 directive for ``vehicle``; return its command-link status.
+
+        Raises :class:`CommandRequestError` (422 for a bad value, 409 when the FOP's state or the
+        link refuses it) naming the field and the reason.
+        """
+        if vehicle not in self.fops:
+            raise CommandRequestError(
+                "vehicle", f"unknown vehicle {vehicle!r}; valid: {', '.join(self.fops)}"
+            )
+        now = self.state.clock.now()
+        fop = self.fops[vehicle]
+        try:
+            if directive == "initiate":
+                try:
+                    how = InitiateMode(mode or InitiateMode.WITHOUT_CLCW_CHECK)
+                except ValueError:
+                    raise CommandRequestError(
+                        "mode",
+                        f"unknown mode {mode!r}; valid: {', '.join(m.value for m in InitiateMode)}",
+                    ) from None
+                if self.tc_mode[vehicle] != "ad":
+                    raise CommandRequestError(
+                        "directive", f"{vehicle} is in BD mode; set tc_mode to ad first", 409
+                    )
+                target = None
+                if how in (InitiateMode.UNLOCK, InitiateMode.SET_VR):
+                    target = await self._directive_station(vehicle, now, station)
+                with self._lock:
+                    self._auto_initiate.discard(vehicle)
+                    if target is not None:
+                        self._ad_station[vehicle] = target
+                    actions = fop.initiate(how, now, set_vr)
+                    self._apply_fop(vehicle, actions, now)
+            elif directive == "terminate":
+                with self._lock:
+                    self._auto_initiate.discard(vehicle)
+                    self._apply_fop(vehicle, fop.terminate(), now)
+            elif directive == "resume":
+                with self._lock:
+                    self._apply_fop(vehicle, fop.resume(now), now)
+            elif directive == "set_v_s":
+                if v_s is None:
+                    raise CommandRequestError("v_s", "set_v_s needs a value within 0..255")
+                with self._lock:
+                    fop.set_v_s(v_s)
+            elif directive == "set_parameters":
+                with self._lock:
+                    fop.set_parameters(parameters or fop.parameters)
+            elif directive == "set_tc_mode":
+                if tc_mode not in ("ad", "bd"):
+                    raise CommandRequestError("tc_mode", f"must be ad or bd, not {tc_mode!r}")
+                with self._lock:
+                    if tc_mode == "bd" and (fop.sent or fop.waiting or self._ad_hold[vehicle]):
+                        raise CommandRequestError(
+                            "tc_mode",
+                            f"{vehicle} has AD frames outstanding; terminate AD first",
+                            409,
+                        )
+                    self.tc_mode[vehicle] = tc_mode
+            else:
+                raise CommandRequestError("directive", f"unknown directive {directive!r}")
+        except FopError as exc:
+            status = 422 if exc.field in ("set_vr", "v_s", "window", "t1_s") else 409
+            raise CommandRequestError(exc.field, exc.reason, status) from exc
+        log.info("COP-1 %s for %s by %s (%s)", directive, vehicle, by, fop.state.value)
+        self._notify()
+        await self._publish_frames()
+        return next(s for s in self.link_status() if s["vehicle"] == vehicle)
+
+    async def _directive_station(self, vehicle: str, now: float, station: str | None) -> str:
+        contacts = await asyncio.to_thread(self._contacts, now)
+        decision = decide_release(
+            vehicle, contacts, now, preferred=station, carrier=self._carrier(vehicle)
+        )
+        if not decision.release or decision.station is None:
+            raise CommandRequestError(
+                "station", f"no station can reach {vehicle} now: {decision.reason}", 409
+            )
+        return decision.station
 
     # ------------------------------------------------------------------------ verification
     def on_verification(self, report: VerificationReport) -> None:
@@ -298,6 +433,7 @@ class CommandService:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(self.endpoint.run(), name="commanding-mqtt")
             tg.create_task(self._sender(), name="commanding-sender")
+            tg.create_task(self._frame_publisher(), name="commanding-frames")
             tg.create_task(self._ticker(), name="commanding-ticker")
 
     async def _ticker(self) -> None:
@@ -314,6 +450,7 @@ class CommandService:
     async def step(self) -> None:
         """One pass: release what can go, check time-outs, write and stream the changes."""
         now, wall, speed = self.state.clock.now(), self._wall(), self.state.clock.speed
+        self._cop1_step(now, speed)
         await self._release_ready(now, wall)
         with self._lock:
             for cmd in list(self._commands.values()):
@@ -381,6 +518,10 @@ class CommandService:
                 log.exception("sending command %s failed", command_id)
 
     async def _send(self, cmd: TrackedCommand) -> None:
+        if self.tc_mode[cmd.vehicle] == "ad":
+            self._send_ad(cmd)
+            await self._publish_frames()
+            return
         station = cmd.station or ""
         spacecraft = self.mdb.spacecraft[cmd.vehicle]
         with self._lock:
@@ -424,6 +565,175 @@ class CommandService:
                 self._add(cmd, cmd.publishing)
                 cmd.publishing = None
         self._notify()
+
+    # ------------------------------------------------------------------------ COP-1 (AD mode)
+    def _send_ad(self, cmd: TrackedCommand) -> None:
+        """Hand a released command to its vehicle's FOP-1 (or hold it until AD is initiated)."""
+        spacecraft = self.mdb.spacecraft[cmd.vehicle]
+        now = self.state.clock.now()
+        with self._lock:
+            try:
+                encoded = encode_tc(
+                    scid=spacecraft.scid,
+                    apid=cmd.apid,
+                    service=cmd.service,
+                    subtype=cmd.subtype,
+                    app_data=cmd.app_data,
+                    seq_count=cmd.seq_count or 0,
+                    frame_seq=0,
+                    source_id=self.config.source_id,
+                    max_frame_length=spacecraft.tc_max_frame_length,
+                    bypass=False,
+                )
+            except ProtocolError as exc:
+                self._fail(cmd, f"the ground could not encode the command: {exc}")
+                return
+            if cmd.station:
+                self._ad_station[cmd.vehicle] = cmd.station
+            fop = self.fops[cmd.vehicle]
+            if not fop.accepting:
+                if cmd.vehicle in self._auto_initiate or fop.suspend_state is not None:
+                    self._ad_hold[cmd.vehicle].append((cmd.id, encoded.packet))
+                    return
+                why = f"; last alert: {fop.last_alert}" if fop.last_alert else ""
+                self._fail(
+                    cmd,
+                    f"COP-1 AD service is not active for {cmd.vehicle}{why} "
+                    "(initiate AD, or set the TC mode to bd)",
+                )
+                return
+            try:
+                actions = fop.request(cmd.id, encoded.packet, now)
+            except FopError as exc:
+                self._fail(cmd, f"COP-1 refused the command: {exc.reason}")
+                return
+            self._apply_fop(cmd.vehicle, actions, now)
+
+    def _fail(self, cmd: TrackedCommand, detail: str) -> None:
+        entry = StageEntry(Stage.FAILED, self.state.clock.now(), self._wall(), detail=detail)
+        self._add(cmd, entry)
+        self._notify()
+
+    def _cop1_step(self, now: float, speed: float) -> None:
+        """Feed new CLCWs and the timer to each FOP in AD mode; auto-initiate where due."""
+        margin = self.config.fop_t1_wall_margin_s * max(speed, 0.0)
+        with self._lock:
+            for vehicle, fop in self.fops.items():
+                if self.tc_mode[vehicle] != "ad":
+                    continue
+                fop.timer_margin_s = margin
+                clcw = self.state.clcw.get(vehicle)
+                if clcw is not None and self._clcw_seen.get(vehicle) != clcw.reception_time:
+                    self._clcw_seen[vehicle] = clcw.reception_time
+                    if vehicle in self._auto_initiate and fop.state is FopState.INITIAL:
+                        if not clcw.lockout:
+                            self._auto_initiate.discard(vehicle)
+                            fop.set_v_s(clcw.report_value)
+                            log.info(
+                                "COP-1 for %s: AD initiated from the first CLCW (V(S)=%d)",
+                                vehicle,
+                                clcw.report_value,
+                            )
+                            self._apply_fop(
+                                vehicle, fop.initiate(InitiateMode.WITHOUT_CLCW_CHECK, now), now
+                            )
+                    else:
+                        self._apply_fop(vehicle, fop.on_clcw(clcw, now), now)
+                self._apply_fop(vehicle, fop.on_timer(now), now)
+
+    def _apply_fop(self, vehicle: str, actions: list[Action], now: float) -> None:
+        """Carry out what the FOP asks (under the lock): frames, acknowledgements, alerts."""
+        if not actions:
+            return
+        spacecraft = self.mdb.spacecraft[vehicle]
+        wall = self._wall()
+        for action in actions:
+            if isinstance(action, Transmit):
+                if action.retransmission:
+                    # Through whichever station carries the vehicle now (the first may have set).
+                    self._ad_station[vehicle] = (
+                        self._carrier(vehicle) or self._ad_station.get(vehicle) or ""
+                    )
+                station = self._ad_station.get(vehicle, "")
+                topic = topics.uplink(station, vehicle)
+                if action.kind == "bc":
+                    frame = bc_frame(spacecraft.scid, action.data, action.seq)
+                    log.info("COP-1 BC frame to %s via %s: %s", vehicle, station, action.data.hex())
+                else:
+                    frame = ad_frame(spacecraft.scid, action.data, action.seq)
+                    cmd = self._commands.get(action.ref or "")
+                    if cmd is not None and not action.retransmission:
+                        cmd.frame_seq = action.seq
+                        self._add(
+                            cmd,
+                            StageEntry(
+                                Stage.SENT,
+                                now,
+                                wall,
+                                detail=f"TC frame Type-AD N(S)={action.seq}, {len(frame)} octets, "
+                                f"on {topic}",
+                                station=station,
+                            ),
+                        )
+                    elif action.retransmission:
+                        log.info("COP-1 retransmits N(S)=%d to %s", action.seq, vehicle)
+                if self.metrics is not None:
+                    kind = "ad_retransmission" if action.retransmission else action.kind
+                    self.metrics.cop1_frames.labels(vehicle=vehicle, kind=kind).inc()
+                try:
+                    self._frames_out.put_nowait((topic, frame))
+                except asyncio.QueueFull:
+                    self.frames_dropped += 1
+            elif isinstance(action, Acknowledged):
+                log.debug("COP-1 %s: %d frame(s) acknowledged", vehicle, len(action.refs))
+            elif isinstance(action, Alert):
+                log.warning("COP-1 alert for %s: %s", vehicle, action.reason)
+                if self.metrics is not None:
+                    self.metrics.cop1_alerts.labels(vehicle=vehicle).inc()
+                self._cop1_alert(action, now, wall)
+            elif isinstance(action, Initialised):
+                held, self._ad_hold[vehicle] = self._ad_hold[vehicle], []
+                for ref, packet in held:
+                    self._apply_fop(vehicle, self.fops[vehicle].request(ref, packet, now), now)
+
+    def _cop1_alert(self, alert: Alert, now: float, wall: float) -> None:
+        for ref in alert.waiting:
+            cmd = self._commands.get(ref)
+            if cmd is not None and not cmd.final:
+                self._add(
+                    cmd,
+                    StageEntry(
+                        Stage.FAILED,
+                        now,
+                        wall,
+                        detail=f"COP-1 alert before sending: {alert.reason}",
+                    ),
+                )
+        for ref in alert.sent:
+            cmd = self._commands.get(ref)
+            if cmd is not None and cmd.stage in (Stage.SENT, Stage.TIMEOUT):
+                # Not final: the frame may have arrived and its reports may still come down.
+                self._add(
+                    cmd,
+                    StageEntry(
+                        Stage.TIMEOUT,
+                        now,
+                        wall,
+                        detail=f"COP-1 alert: {alert.reason}; no CLCW acknowledged the frame",
+                    ),
+                )
+
+    async def _publish_frames(self) -> None:
+        """Wake the frame publisher (frames queued under the lock go out in order)."""
+        await asyncio.sleep(0)
+
+    async def _frame_publisher(self) -> None:
+        while True:
+            topic, frame = await self._frames_out.get()
+            try:
+                await self.endpoint.publish(topic, frame, qos=topics.UPLINK_QOS)
+            except Exception:
+                log.exception("publishing a TC frame on %s failed", topic)
 
     async def _flush(self) -> None:
         with self._lock:

@@ -1,12 +1,14 @@
-"""Telecommand encoding for the uplink: a PUS-C TC packet in a TC transfer frame (Type-BD).
+"""Telecommand encoding for the uplink: a PUS-C TC packet in a TC transfer frame.
 
 - The packet (CCSDS 133.0-B-2 + PUS-C secondary header): the command's APID, a 14-bit sequence
   count per APID (kept by :class:`SequenceCounters`; with the APID it is the request id that the
   on-board service 1 reports echo), service, subtype, the ground's source id, all four
   acknowledgement flags (so that 1,1, 1,3 and 1,7 are reported), the application data and the
   CRC-16 packet error control.
-- The frame (CCSDS 232.0-B-4): the vehicle's SCID, virtual channel 0, bypass (Type-BD), one frame
-  sequence number N(S) per vehicle (8 bits, wrapping), FECF.
+- The frame (CCSDS 232.0-B-4): the vehicle's SCID, virtual channel 0, FECF. In BD mode (bypass,
+  Type-BD) one running frame sequence number N(S) per vehicle (8 bits, wrapping); in AD mode
+  (Type-AD, sequence-controlled) the FOP-1 assigns N(S) and retransmits (``ground.commanding.fop``);
+  Type-BC frames carry its Unlock and Set V(R) directives.
 
 The frame goes out on ``lupex/v1/uplink/{station}/{spacecraft}`` at QoS 1.
 """
@@ -92,8 +94,12 @@ def encode_tc(
     frame_seq: int,
     source_id: int = GROUND_SOURCE_ID,
     max_frame_length: int | None = None,
+    bypass: bool = True,
 ) -> EncodedTc:
-    """The TC packet and the frame that carries it (``HeaderFieldError`` when it cannot fit)."""
+    """The TC packet and the frame that carries it (``HeaderFieldError`` when it cannot fit).
+
+    ``bypass``: a Type-BD frame (the default); False: Type-AD, for the FOP-1 (``ground.commanding.
+    fop``), which assigns the N(S) when it transmits (:func:`ad_frame`)."""
     packet = build_tc_packet(
         apid,
         seq_count,
@@ -103,7 +109,19 @@ def encode_tc(
         source_id=source_id,
         ack_flags=ALL_ACKNOWLEDGEMENTS,
     )
-    frame = build_tc_frame(scid, TC_VCID, packet, seq_num=frame_seq)
+    frame = build_tc_frame(scid, TC_VCID, packet, seq_num=frame_seq, bypass=bypass)
     if max_frame_length is not None and len(frame) > max_frame_length:
         raise HeaderFieldError("tc_frame", "frame_length", len(frame), f"<= {max_frame_length}")
     return EncodedTc(packet=packet, frame=frame, seq_count=seq_count, frame_seq=frame_seq)
+
+
+def ad_frame(scid: int, packet: bytes, frame_seq: int) -> bytes:
+    """A Type-AD (sequence-controlled) TC frame carrying ``packet`` with N(S) = ``frame_seq``."""
+    return build_tc_frame(scid, TC_VCID, packet, seq_num=frame_seq, bypass=False)
+
+
+def bc_frame(scid: int, directive: bytes, frame_seq: int) -> bytes:
+    """A Type-BC frame carrying a COP-1 control command (Unlock, Set V(R))."""
+    return build_tc_frame(
+        scid, TC_VCID, directive, seq_num=frame_seq, bypass=True, control_command=True
+    )

@@ -351,6 +351,11 @@ class FakeGround:
             return self.get(path, query)
         if path == "/commands":
             return self.post_command(body)
+        if path.startswith("/commands/link/") and path.endswith("/cop1"):
+            if self.role == "viewer":
+                raise PermissionError("needs the operator role")
+            vehicle = path.split("/")[3]
+            return {"vehicle": vehicle, "tc_mode": "ad", "cop1": {"fop_state": "active"}}
         if path.startswith("/alarms/") and path.endswith("/acknowledge"):
             return self.acknowledge(path.split("/")[2], body)
         if path.startswith(("/faults/", "/training/")):
@@ -420,7 +425,10 @@ class FakeGround:
                  "wait": False, "retransmit": False, "no_rf_available": False,
                  "no_bit_lock": False, "farm_b_counter": 2, "vcid": 0, "report_value": 17,
                  "next_frame_seq": 17, "in_step": True, "station": "dss43",
-                 "reception_time": NOW - 2},
+                 "reception_time": NOW - 2, "tc_mode": "ad",
+                 "cop1": {"fop_state": "initial", "v_s": 17, "nn_r": 17, "sent_queue": 0,
+                          "wait_queue": 0, "held": 0, "retransmissions": 4, "alerts": 1,
+                          "last_alert": "lockout", "auto_initiate_pending": False}},
                 {"vehicle": "lander", "known": False, "state": "unknown", "lockout": None,
                  "wait": None, "retransmit": None, "no_rf_available": None, "no_bit_lock": None,
                  "farm_b_counter": None, "vcid": None, "report_value": None,

@@ -10,6 +10,7 @@ import pytest
 from dashboard.components import fmt_duration, fmt_time, fmt_value
 from dashboard.views.antennas import (
     clcw_rows,
+    cop1_rows,
     elevation_series,
     link_rows,
     merge_links,
@@ -243,3 +244,24 @@ def test_links_take_what_the_carrier_knows_and_keep_their_counts() -> None:
     assert usuda["prime"] == ["rover"]
     (dss43, _) = link_rows(merged)
     assert dss43["in view"] == "yes"  # from the prediction when no monitor says otherwise
+
+
+def test_cop1_rows_show_the_fop_of_ad_vehicles_and_bypass_for_bd() -> None:
+    ad = {
+        "vehicle": "rover",
+        "tc_mode": "ad",
+        "cop1": {"fop_state": "retransmit_without_wait", "v_s": 14, "nn_r": 12, "sent_queue": 2,
+                 "wait_queue": 1, "held": 0, "retransmissions": 3, "alerts": 0,
+                 "last_alert": None, "auto_initiate_pending": False},
+    }  # fmt: skip
+    pending = {"fop_state": "initial", "auto_initiate_pending": True, "held": 2}
+    waiting = {"vehicle": "lander", "tc_mode": "ad", "cop1": pending}
+    bypass = {"vehicle": "lander", "tc_mode": "bd", "cop1": {"fop_state": "initial"}}
+    rover, lander, bd = cop1_rows([ad, waiting, bypass])
+    assert rover["FOP state"] == "retransmit_without_wait"
+    assert (rover["V(S)"], rover["NN(R)"], rover["sent, unacknowledged"]) == (14, 12, 2)
+    assert rover["waiting"] == 1
+    assert rover["last alert"] == "—"
+    assert lander["FOP state"] == "initial (starts with the first CLCW)"
+    assert lander["waiting"] == 2
+    assert bd == {"vehicle": "lander", "TC mode": "BD (bypass)"}

@@ -231,10 +231,24 @@ def test_a_critical_command_needs_the_confirmation(
     ]
 
 
+def test_an_operator_restarts_cop1_after_an_alert(run_page: PageRunner, ground: FakeGround) -> None:
+    app = run_page("commands")
+    status = next(df.value for df in app.dataframe if "FOP state" in df.value.columns)
+    assert status["FOP state"][0] == "initial"
+    assert status["last alert"][0] == "lockout"
+    app.selectbox(key="cop1_directive").select("Initiate AD (Set V(R) to V(S))").run()
+    app.button(key="cop1_go").click().run()
+    assert ground.posted("/commands/link/rover/cop1") == [
+        {"directive": "initiate", "mode": "set_vr", "set_vr": 17}
+    ]
+    assert any("the FOP is now `active`" in s.value for s in app.success)
+
+
 def test_a_viewer_cannot_send(run_page: PageRunner, ground: FakeGround) -> None:
     ground.role = "viewer"
     app = run_page("commands")
     assert app.button[0].disabled
+    assert app.button(key="cop1_go").disabled
     assert "needs an operator" in texts(app)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +127,52 @@ async def test_a_command_is_accepted_and_can_be_followed_listed_and_exported(api
 
     status = await api.client.get("/commands/link-status", headers=viewer)
     assert {s["vehicle"] for s in status.json()} == {"rover", "lander"}
+
+
+async def test_cop1_directives_change_the_fop_and_bad_ones_name_the_field(api: Api) -> None:
+    operator = api.tokens.header("operator")
+    status = (await api.client.get("/commands/link-status", headers=operator)).json()
+    rover = next(s for s in status if s["vehicle"] == "rover")
+    assert rover["tc_mode"] == "ad"  # the default: Type-AD frames under COP-1
+    assert rover["cop1"]["fop_state"] == "initial"
+    assert rover["cop1"]["auto_initiate_pending"]  # no CLCW received yet
+
+    def post(body: dict[str, object], vehicle: str = "rover") -> Awaitable[httpx.Response]:
+        return api.client.post(f"/commands/link/{vehicle}/cop1", json=body, headers=operator)
+
+    changed = await post({"directive": "set_parameters", "t1_s": 30, "transmission_limit": 5})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["cop1"]["t1_s"], changed.json()["cop1"]["transmission_limit"]) == (30, 5)
+    started = await post({"directive": "initiate", "mode": "without_clcw_check"})
+    assert started.json()["cop1"]["fop_state"] == "active"
+    assert not started.json()["cop1"]["auto_initiate_pending"]
+    again = await post({"directive": "initiate"})
+    assert again.status_code == 409
+    assert "terminate AD first" in again.json()["detail"]
+    stopped = await post({"directive": "terminate"})
+    assert stopped.json()["cop1"]["fop_state"] == "initial"
+    bypass = await post({"directive": "set_tc_mode", "tc_mode": "bd"})
+    assert bypass.json()["tc_mode"] == "bd"
+    assert (await post({"directive": "resume"})).status_code == 409
+
+    cases: list[tuple[dict[str, object], list[str], str]] = [
+        ({"directive": "initiate", "mode": "set_vr", "set_vr": 256}, ["body", "set_vr"], "255"),
+        ({"directive": "set_parameters", "window": 0}, ["body", "window"], "1"),
+        ({"directive": "jump"}, ["body", "directive"], "initiate"),
+        ({"directive": "set_v_s"}, ["body", "v_s"], "0..255"),
+    ]
+    for body, loc, words in cases:
+        response = await post(body)
+        assert response.status_code == 422, (body, response.text)
+        detail = response.json()["detail"][0]
+        assert detail["loc"] == loc, (body, detail)
+        assert words in detail["msg"], (body, detail)
+    assert (await post({"directive": "terminate"}, vehicle="orbiter")).status_code == 404
+    viewer = api.tokens.header("viewer")
+    refused = await api.client.post(
+        "/commands/link/rover/cop1", json={"directive": "terminate"}, headers=viewer
+    )
+    assert refused.status_code == 403
 
 
 async def test_passes_are_those_of_the_shared_geometry(api: Api) -> None:

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,15 +31,16 @@ from ground.links.predict import LinkPredictor
 from ground.metrics import GroundMetrics
 from ground.model import NullSink
 from ground.processing.clock import SimStatus
-from ground.processing.state import GroundState
+from ground.processing.state import GroundState, ReceivedClcw
 from ground.processing.verification import VerificationReport
 from mission import topics
 from mission.ccsds.pus import parse_tc_packet
-from mission.ccsds.tcframe import parse_tc_frame
+from mission.ccsds.tcframe import TcFrame, parse_tc_frame
 from mission.geometry import earth_elevation_series
 from mission.mdb.database import MissionDatabase
 from mission.mdb.loader import load_mdb
 from mqtt_io import BrokerUrl
+from spacecraft_mock.obsw.farm import Farm
 from tests.ground.test_api_support import wait_for, wait_until
 from tests.support.mosquitto import MosquittoServer
 
@@ -88,12 +89,16 @@ async def world(
     tmp_path: Path,
     unique_id: str,
     timeouts: TimeoutPolicy | None = None,
+    tc_mode: str = "bd",
 ) -> AsyncIterator[World]:
+    """The service with the test as the spacecraft. BD mode by default: these tests answer with
+    reports and no FARM; the AD (COP-1) tests below play the FARM too."""
     ground = mosquitto.credential("ground")
     config = CommandingConfig(
         broker=BrokerUrl.parse(mosquitto.url, ground.username, ground.password),
         client_id=f"{unique_id}-cmd",
         timeouts=timeouts or TimeoutPolicy(),
+        tc_mode=tc_mode,
     )
     state = GroundState.from_mdb(mdb)
     set_time(state, IN_VIEW)
@@ -309,3 +314,127 @@ async def test_counters_resume_from_the_archive_after_a_restart(
         # The restarted service still recognises the first command's reports.
         from_ingest_thread(w.service, report_for(sent, 1))
         await stage_of(w, first["id"], "accepted")
+
+
+# ---------------------------------------------------------------------------------- COP-1 (AD)
+class OnBoardFarm:
+    """The rover's FARM-1 (the spacecraft mock's), fed with the uplinked frames; its CLCW goes
+    to the ground's state the way ingest puts it there."""
+
+    def __init__(self, w: World, mdb: MissionDatabase) -> None:
+        self.w = w
+        self.farm = Farm(mdb.spacecraft["rover"].scid, mdb.spacecraft["rover"].tc_max_frame_length)
+        self.received: list[TcFrame] = []
+
+    async def take(self, lose: bool = False) -> TcFrame:
+        _, raw = await asyncio.wait_for(self.w.frames.get(), 20)
+        frame = parse_tc_frame(raw)
+        self.received.append(frame)
+        if not lose:
+            self.farm.receive(raw)
+        return frame
+
+    def downlink_clcw(self) -> None:
+        c = self.farm.clcw()
+        self.w.state.clcw["rover"] = ReceivedClcw(
+            vcid=c.vcid, report_value=c.report_value, farm_b_counter=c.farm_b_counter,
+            lockout=c.lockout, wait=c.wait, retransmit=c.retransmit,
+            reception_time=time.time(), station="dss43", spacecraft="rover",
+        )  # fmt: skip
+        self.w.service._notify()
+
+
+def rover_cop1(w: World) -> dict[str, Any]:
+    status = next(s for s in w.service.link_status() if s["vehicle"] == "rover")
+    cop1: dict[str, Any] = status["cop1"]
+    return cop1
+
+
+async def cop1_of(w: World, check: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
+    def rover() -> dict[str, Any] | None:
+        cop1 = rover_cop1(w)
+        return cop1 if check(cop1) else None
+
+    return await wait_for(rover, what)
+
+
+async def test_ad_mode_waits_for_a_clcw_then_frames_are_acknowledged_and_lost_ones_resent(
+    mosquitto: MosquittoServer,
+    mdb: MissionDatabase,
+    predictor: LinkPredictor,
+    tmp_path: Path,
+    unique_id: str,
+) -> None:
+    async with world(mosquitto, mdb, predictor, tmp_path, unique_id, tc_mode="ad") as w:
+        board = OnBoardFarm(w, mdb)
+        board.farm.v_r = 17  # where the FARM happens to be: the ground adopts it
+        first = await w.service.submit("rover.obsw.are_you_alive", {}, "alice")
+        await stage_of(w, first["id"], "released")
+        assert w.frames.empty()  # held: no CLCW yet, so no AD service
+        board.downlink_clcw()
+        frame = await board.take()
+        assert not frame.bypass
+        assert frame.seq_num == 17
+        sent = await stage_of(w, first["id"], "sent")
+        assert "Type-AD N(S)=17" in sent["stages"][-1]["detail"]
+        board.downlink_clcw()
+        await cop1_of(w, lambda c: c["nn_r"] == 18 and c["sent_queue"] == 0, "the acknowledgement")
+
+        # A frame lost on the way up: timer T1 (mission time) sends it again.
+        second = await w.service.submit("rover.obsw.are_you_alive", {}, "alice")
+        lost = await board.take(lose=True)
+        assert lost.seq_num == 18
+        set_time(w.state, rover_cop1(w)["timer_deadline"] + 1.0)  # T1 expired
+        w.service._notify()
+        again = await board.take()
+        assert again.seq_num == 18
+        assert again.data == lost.data
+        board.downlink_clcw()
+        status = await cop1_of(w, lambda c: c["nn_r"] == 19, "the retransmitted frame's ack")
+        assert status["retransmissions"] == 1
+        assert status["fop_state"] == "active"
+        assert [f.seq_num for f in board.received] == [17, 18, 18]
+        view = w.service.live(second["id"])
+        assert view is not None
+        assert [s["stage"] for s in view["stages"]].count("sent") == 1
+
+
+async def test_ad_mode_alerts_at_the_limit_and_an_operator_initiates_again(
+    mosquitto: MosquittoServer,
+    mdb: MissionDatabase,
+    predictor: LinkPredictor,
+    tmp_path: Path,
+    unique_id: str,
+) -> None:
+    async with world(mosquitto, mdb, predictor, tmp_path, unique_id, tc_mode="ad") as w:
+        board = OnBoardFarm(w, mdb)
+        board.downlink_clcw()
+        await cop1_of(w, lambda c: c["fop_state"] == "active", "AD initiated from the CLCW")
+        doomed = await w.service.submit("rover.obsw.are_you_alive", {}, "alice")
+        for _ in range(rover_cop1(w)["transmission_limit"]):
+            await board.take(lose=True)
+            set_time(w.state, rover_cop1(w)["timer_deadline"] + 1.0)
+            w.service._notify()
+        cop1 = await cop1_of(w, lambda c: c["fop_state"] == "initial", "the alert")
+        timed_out = await stage_of(w, doomed["id"], "timeout")
+        assert "COP-1 alert" in timed_out["stages"][-1]["detail"]
+        assert "transmission limit" in cop1["last_alert"]
+        refused = await w.service.submit("rover.obsw.are_you_alive", {}, "alice")
+        failed = await stage_of(w, refused["id"], "failed")
+        assert "not active" in failed["stages"][-1]["detail"]
+
+        with pytest.raises(CommandRequestError) as bad:
+            await w.service.cop1_directive("rover", "initiate", mode="set_vr", set_vr=300)
+        assert bad.value.field == "set_vr"
+        status = await w.service.cop1_directive("rover", "initiate", mode="set_vr", set_vr=5)
+        assert status["cop1"]["fop_state"] == "initialising_with_bc"
+        bc = await board.take()
+        assert bc.bypass
+        assert bc.control_command
+        assert board.farm.v_r == 5
+        board.downlink_clcw()
+        await cop1_of(w, lambda c: c["fop_state"] == "active", "Set V(R) to complete")
+        third = await w.service.submit("rover.obsw.are_you_alive", {}, "alice")
+        frame = await board.take()
+        assert frame.seq_num == 5
+        await stage_of(w, third["id"], "sent")

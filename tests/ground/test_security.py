@@ -39,6 +39,7 @@ OPERATOR_OPERATIONS = {
     ("POST", f"{API_PREFIX}/alarms/{{alarm_id}}/acknowledge"),
     ("POST", f"{API_PREFIX}/commands"),
     ("DELETE", f"{API_PREFIX}/commands/{{command_id}}"),
+    ("POST", f"{API_PREFIX}/commands/link/{{vehicle}}/cop1"),
 }
 INSTRUCTOR_OPERATIONS = {
     ("GET", f"{API_PREFIX}/faults"),

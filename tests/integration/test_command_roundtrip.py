@@ -141,12 +141,16 @@ def generous_command_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
 class Ground:
     http: httpx.AsyncClient
     app: Any
+    tokens: GroundTokens
 
 
 @contextlib.asynccontextmanager
 async def ground(
     mosquitto: MosquittoServer, tmp_path: Path, unique_id: str
 ) -> AsyncIterator[Ground]:
+    # A retained status of an earlier test's mock (same epoch) would set the ground's clock
+    # before this test's mock runs, and a command could go up before the mock subscribed.
+    await clear_retained(mosquitto)
     tokens = GroundTokens()
     settings = settings_for(mosquitto, sqlite_url(tmp_path), tokens, unique_id)
     app = create_app(settings, extra_routers=extra_routers(), extra_services=EXTRA_SERVICES)
@@ -155,7 +159,7 @@ async def ground(
         running_server(app, settings.port),
         httpx.AsyncClient(base_url=base, headers=tokens.header("operator"), timeout=30) as http,
     ):
-        yield Ground(http, app)
+        yield Ground(http, app, tokens)
 
 
 async def mission_clock_near(g: Ground, t: float, within_s: float) -> float:
@@ -265,3 +269,49 @@ async def test_a_command_waits_for_the_next_aos_and_is_released_there(
         # not before, and during that first pass.
         assert aos - 1.0 <= released["time"] < first.los
         check_round_trip(done, SPEED)
+
+
+async def test_cop1_recovers_commands_from_a_corrupted_uplink(
+    mosquitto: MosquittoServer, tmp_path: Path, unique_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Type-AD frames under COP-1 through the mock's FARM-1: with most rover uplink frames
+    corrupted (the uplink_corruption fault), the FOP-1 sends them again (go-back-N on the CLCW's
+    retransmit flag, or timer T1) until every command got through, once, in order."""
+    monkeypatch.setenv("LUPEX_GROUND_COMMAND_FOP_T1_WALL_MARGIN_S", "0.2")
+    async with (
+        ground(mosquitto, tmp_path, unique_id) as g,
+        spacecraft(mosquitto, IN_VIEW_EPOCH, unique_id, tmp_path),
+    ):
+        await mission_clock_near(g, IN_VIEW_EPOCH, 3600.0)
+        directive = await g.http.post(
+            "/commands/link/rover/cop1",
+            json={"directive": "set_parameters", "t1_s": 15, "transmission_limit": 20},
+        )
+        assert directive.status_code == 200, directive.text
+        instructor = g.tokens.header("instructor")
+        fault = await g.http.post(
+            "/faults/uplink_corruption",
+            json={"params": {"probability": 0.6, "spacecraft": "rover"}, "duration_s": 36_000},
+            headers=instructor,
+        )
+        assert fault.status_code in (200, 202), fault.text
+        ids = []
+        for _ in range(10):
+            response = await g.http.post("/commands", json={"name": "rover.obsw.are_you_alive"})
+            assert response.status_code == 202, response.text
+            ids.append(response.json()["id"])
+        for command_id in ids:
+            done = await command_until(g, command_id, {"completed", "failed", "rejected"}, 180)
+            stages = [s["stage"] for s in done["stages"]]
+            assert stages[-1] == "completed", done["stages"]
+            assert stages.count("accepted") == 1
+        status = (await g.http.get("/commands/link-status")).json()
+        rover = next(s for s in status if s["vehicle"] == "rover")
+        assert rover["tc_mode"] == "ad"
+        cop1 = rover["cop1"]
+        assert cop1["fop_state"] in ("active", "retransmit_without_wait")
+        assert cop1["retransmissions"] > 0
+        assert cop1["acknowledged"] >= 10
+        assert cop1["alerts"] == 0
+        frame_seqs = [(await g.http.get(f"/commands/{i}")).json()["frame_seq"] for i in ids]
+        assert frame_seqs == sorted(frame_seqs)  # one N(S) each, in order
