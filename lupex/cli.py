@@ -12,6 +12,7 @@ from lupex import __version__
 from lupex.commands.bench import bench_app
 from lupex.commands.broker import broker
 from lupex.commands.command import command
+from lupex.commands.cop1 import cop1
 from lupex.commands.dashboard import dashboard
 from lupex.commands.demo import demo
 from lupex.commands.export import export
@@ -51,6 +52,7 @@ app.command("ground")(ground)
 app.command("dashboard")(dashboard)
 app.command("export")(export)
 app.command("command")(command)
+app.command("cop1")(cop1)
 app.command("replay")(replay)
 app.command("passes")(passes)
 app.command("spacecraft")(spacecraft)

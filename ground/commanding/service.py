@@ -335,6 +335,14 @@ class CommandService:
                     raise CommandRequestError(
                         "directive", f"{vehicle} is in BD mode; set tc_mode to ad first", 409
                     )
+                if how is InitiateMode.SET_VR and (set_vr is None or not 0 <= set_vr <= 255):
+                    raise CommandRequestError(
+                        "set_vr", f"Set V(R) needs a value within 0..255, not {set_vr}"
+                    )
+                if fop.state is not FopState.INITIAL:
+                    raise CommandRequestError(
+                        "directive", f"the FOP is {fop.state.value}; terminate AD first", 409
+                    )
                 target = None
                 if how in (InitiateMode.UNLOCK, InitiateMode.SET_VR):
                     target = await self._directive_station(vehicle, now, station)

@@ -15,6 +15,7 @@ from ground.api import commands as commands_api
 from ground.app import create_app
 from ground.commanding.wiring import run_commanding, run_links
 from lupex.commands.command import api_base, command, parse_assignments, refusal_text
+from lupex.commands.cop1 import cop1
 from tests.ground.test_api_support import GroundTokens, running_server, settings_for, sqlite_url
 from tests.support.mosquitto import MosquittoServer
 
@@ -90,3 +91,35 @@ def test_helpers() -> None:
     body = {"detail": [{"loc": ["body", "args", "x"], "msg": "too big"}]}
     assert refusal_text(422, body) == "args.x: too big"
     assert refusal_text(409, {"detail": "no station"}) == "no station"
+
+
+async def test_cop1_status_and_directives_from_the_terminal(server: Server) -> None:
+    app = typer.Typer()
+    app.command()(cop1)
+    runner = CliRunner()
+
+    async def run(args: list[str], token: str) -> tuple[int, str, str]:
+        result = await asyncio.to_thread(
+            runner.invoke, app, [*args, "--api", server.url], env={"LUPEX_TOKEN": token},
+            catch_exceptions=False,
+        )  # fmt: skip
+        return result.exit_code, result.stdout, result.stderr
+
+    code, out, _ = await run(["rover"], server.tokens.viewer)
+    assert code == 0, out
+    assert out.startswith("rover: TC mode AD, FOP initial")
+    assert "CLCW: none received yet" in out
+    code, out, _ = await run(["rover", "initiate"], server.tokens.operator)
+    assert code == 0, out
+    assert "FOP active" in out
+    code, out, _ = await run(["rover", "set_parameters", "--t1", "25"], server.tokens.operator)
+    assert "T1=25.0 s" in out
+    code, _, err = await run(["rover", "initiate"], server.tokens.operator)
+    assert code == 2
+    assert "terminate AD first" in err
+    code, _, err = await run(["rover", "terminate"], server.tokens.viewer)
+    assert code == 2
+    assert "403" in err
+    code, _, err = await run(["rover", "initiate", "--mode", "set_vr"], server.tokens.operator)
+    assert code == 2
+    assert "set_vr" in err
