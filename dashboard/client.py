@@ -318,8 +318,13 @@ class ApiClient:
         return dict(self._memoised(f"passes|{hours}", "/passes", PASSES_TTL_S, hours=hours))
 
     # ----------------------------------------------------------------------- commanding
-    def send_command(self, name: str, args: Mapping[str, Any], *, confirm: bool = False) -> Json:
-        return dict(self.post("/commands", {"name": name, "args": dict(args), "confirm": confirm}))
+    def send_command(
+        self, name: str, args: Mapping[str, Any], *, confirm: bool = False, bypass: bool = False
+    ) -> Json:
+        body: dict[str, Any] = {"name": name, "args": dict(args), "confirm": confirm}
+        if bypass:
+            body["bypass"] = True
+        return dict(self.post("/commands", body))
 
     def commands(self, limit: int = 50) -> list[Json]:
         """The newest ``limit`` commands, newest first (the API lists oldest first)."""

@@ -190,6 +190,12 @@ def _form(ctx: PageContext, commands: list[Json]) -> None:
         confirm = False
         if critical:
             confirm = st.checkbox("I confirm this critical command", key=f"confirm:{name}")
+        bypass = st.checkbox(
+            "Bypass COP-1 (Type-BD frame)",
+            key=f"bypass:{name}",
+            help="Outside the sequence-controlled service: for emergencies, e.g. while AD "
+            "service is stopped by an alert.",
+        )
         may = ctx.may("operator")
         submitted = st.form_submit_button(
             "Send command", type="primary", disabled=not may, icon=ICONS["send"]
@@ -204,7 +210,7 @@ def _form(ctx: PageContext, commands: list[Json]) -> None:
             st.error("Tick the confirmation box to send a critical command.")
             return
         try:
-            result = ctx.client.send_command(str(name), values, confirm=confirm)
+            result = ctx.client.send_command(str(name), values, confirm=confirm, bypass=bypass)
         except ApiError as exc:
             show_error(exc)
             return

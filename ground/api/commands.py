@@ -111,6 +111,7 @@ async def send_command(
             confirm=body.confirm,
             immediate=body.release == "immediate",
             station=body.station,
+            bypass=body.bypass,
         )
     except CommandRequestError as exc:
         _refuse(exc, body)

@@ -64,6 +64,11 @@ class CommandRequest(BaseModel):
     station: str | None = Field(
         None, description="Preferred ground station (used when it can reach the vehicle)."
     )
+    bypass: bool = Field(
+        False,
+        description="Send as a Type-BD (bypass) frame even when the vehicle is commanded under "
+        "COP-1 (AD): for emergencies, e.g. while AD service is stopped by an alert.",
+    )
 
 
 class StageOut(BaseModel):
@@ -96,6 +101,7 @@ EX_COMMAND: Final[dict[str, Any]] = {
     "seq_count": 12,
     "request_id": 419610636,
     "frame_seq": 12,
+    "bypass": False,
     "light_time_s": 1.281,
     "waiting_reason": None,
     "next_aos": None,
@@ -132,6 +138,7 @@ class CommandOut(BaseModel):
     seq_count: int | None = Field(description="TC packet sequence count (set at release).")
     request_id: int | None = Field(description="PUS request id (packet id, sequence control).")
     frame_seq: int | None = Field(description="N(S) of the TC transfer frame.")
+    bypass: bool = Field(False, description="Sent as a Type-BD frame, outside COP-1.")
     light_time_s: float | None = Field(description="One-way light time used for the time-outs.")
     waiting_reason: str | None = Field(description="Why a queued command waits.")
     next_aos: float | None = Field(description="Next predicted AOS, while waiting.")

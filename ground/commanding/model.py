@@ -138,6 +138,8 @@ class TrackedCommand:
     """Mission time of submission."""
     immediate: bool = False
     preferred_station: str | None = None
+    bypass: bool = False
+    """A Type-BD frame even when the vehicle is commanded under COP-1 (AD)."""
     seq_count: int | None = None
     """The TC packet's sequence count, set at release (the request id follows from it)."""
     frame_seq: int | None = None
@@ -204,6 +206,7 @@ class TrackedCommand:
             "seq_count": self.seq_count,
             "request_id": self.request_id,
             "frame_seq": self.frame_seq,
+            "bypass": self.bypass,
             "light_time_s": self.light_time_s,
             "waiting_reason": self.waiting_reason,
             "next_aos": self.next_aos,
@@ -223,6 +226,7 @@ class TrackedCommand:
             "subtype": self.subtype,
             "seq_count": self.seq_count,
             "frame_seq": self.frame_seq,
+            "bypass": self.bypass,
             "critical": self.critical,
             "light_time_s": self.light_time_s,
             "waiting_reason": self.waiting_reason,
@@ -278,6 +282,7 @@ def view_from_record(record: CommandRecord) -> dict[str, Any]:
         "seq_count": stored.get("seq_count"),
         "request_id": record.request_id,
         "frame_seq": stored.get("frame_seq"),
+        "bypass": bool(stored.get("bypass", False)),
         "light_time_s": stored.get("light_time_s"),
         "waiting_reason": stored.get("waiting_reason"),
         "next_aos": None,

@@ -148,6 +148,7 @@ class CommandService:
         confirm: bool = False,
         immediate: bool = False,
         station: str | None = None,
+        bypass: bool = False,
     ) -> dict[str, Any]:
         """Validate and queue a command (or release it at once); return its view.
 
@@ -179,6 +180,7 @@ class CommandService:
             created_at=now,
             immediate=immediate,
             preferred_station=station,
+            bypass=bypass,
             updated_at=now,
         )
         decision = await self._decide(cmd, now, with_next_aos=immediate)
@@ -526,7 +528,7 @@ class CommandService:
                 log.exception("sending command %s failed", command_id)
 
     async def _send(self, cmd: TrackedCommand) -> None:
-        if self.tc_mode[cmd.vehicle] == "ad":
+        if self.tc_mode[cmd.vehicle] == "ad" and not cmd.bypass:
             self._send_ad(cmd)
             await self._publish_frames()
             return
@@ -564,7 +566,8 @@ class CommandService:
                 Stage.SENT,
                 self.state.clock.now(),
                 self._wall(),
-                detail=f"TC frame N(S)={frame_seq}, {len(encoded.frame)} octets, on {topic}",
+                detail=f"TC frame Type-BD N(S)={frame_seq}, {len(encoded.frame)} octets, "
+                f"on {topic}",
                 station=station,
             )
         await self.endpoint.publish(topic, encoded.frame, qos=topics.UPLINK_QOS)
@@ -920,6 +923,7 @@ class CommandService:
             frame_seq=view["frame_seq"],
             station=record.station,
             light_time_s=view["light_time_s"],
+            bypass=bool(view.get("bypass", False)),
             updated_at=record.updated_at,
         )
         cmd.stages = [StageEntry.from_dict(s) for s in view["stages"]]

@@ -102,6 +102,9 @@ def command(
     station: Annotated[
         str | None, typer.Option("--station", help="Preferred ground station.")
     ] = None,
+    bypass: Annotated[
+        bool, typer.Option("--bypass", help="A Type-BD frame outside COP-1 (emergencies).")
+    ] = False,
     timeout_s: Annotated[
         float, typer.Option("--timeout", help="Stop following after this many wall seconds.")
     ] = 600.0,
@@ -122,6 +125,8 @@ def command(
     }
     if station:
         body["station"] = station
+    if bypass:
+        body["bypass"] = True
     base = api_base(api)
     try:
         with httpx.Client(base_url=base, headers=headers, timeout=30.0) as client:

@@ -214,6 +214,14 @@ def test_sending_a_command_posts_its_arguments(run_page: PageRunner, ground: Fak
     assert any("accepted by the ground as `c-0002`" in s.value for s in app.success)
 
 
+def test_a_command_can_bypass_cop1(run_page: PageRunner, ground: FakeGround) -> None:
+    app = run_page("commands")
+    app.checkbox(key="bypass:rover.mobility.drive_distance").check()
+    app.button[0].click().run()
+    (posted,) = ground.posted("/commands")
+    assert posted["bypass"] is True
+
+
 def test_a_critical_command_needs_the_confirmation(
     run_page: PageRunner, ground: FakeGround
 ) -> None:

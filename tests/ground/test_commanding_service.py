@@ -422,6 +422,13 @@ async def test_ad_mode_alerts_at_the_limit_and_an_operator_initiates_again(
         refused = await w.service.submit("rover.obsw.are_you_alive", {}, "alice")
         failed = await stage_of(w, refused["id"], "failed")
         assert "not active" in failed["stages"][-1]["detail"]
+        urgent = await w.service.submit("rover.obsw.are_you_alive", {}, "alice", bypass=True)
+        bd = await board.take()
+        assert bd.bypass  # outside COP-1, while AD service is stopped
+        assert not bd.control_command
+        sent = await stage_of(w, urgent["id"], "sent")
+        assert sent["bypass"]
+        assert "Type-BD" in sent["stages"][-1]["detail"]
 
         with pytest.raises(CommandRequestError) as bad:
             await w.service.cop1_directive("rover", "initiate", mode="set_vr", set_vr=300)
