@@ -5,9 +5,11 @@ accepted when N(S) = V(R), then V(R) advances; a gap sets retransmit, a frame ou
 sets lockout). Type-BD frames bypass the sequence check and advance the FARM-B counter. Type-BC
 frames carry the Unlock and Set V(R) directives.
 
-Mission convention for bypass frames: the report value then becomes N(S) + 1 of the last accepted
-BD frame, so that the ground, which sends BD frames with a running N(S), sees its commands arrive
-in the CLCW ("the next expected frame sequence number").
+Mission convention for bypass frames: while the FARM has seen no sequence-controlled traffic (no
+Type-AD frame accepted and no Set V(R) since power-on), the report value becomes N(S) + 1 of the
+last accepted BD frame, so that a ground sending only BD frames with a running N(S) sees its
+commands arrive in the CLCW. Once AD service is in use, BD frames leave V(R) alone, as the standard
+says, so that a bypass command never disturbs the FOP-1's sequence.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class Farm:
         self.frames_rejected = 0
         self.last_vcid = 0
         self.no_rf = False
+        self.sequenced = False
+        """A Type-AD frame or a Set V(R) was accepted since power-on (see the module docstring)."""
 
     def receive(self, raw: bytes) -> FrameResult:
         """Check one TC frame and run it through the FARM."""
@@ -75,7 +79,8 @@ class Farm:
             self.farm_b_counter = (self.farm_b_counter + 1) & 0b11
             if frame.control_command:
                 return self._control(frame)
-            self.v_r = (frame.seq_num + 1) & 0xFF
+            if not self.sequenced:
+                self.v_r = (frame.seq_num + 1) & 0xFF
             return FrameResult(FrameVerdict.ACCEPTED, frame)
         return self._farm1(frame)
 
@@ -86,6 +91,7 @@ class Farm:
         if len(frame.data) == 3 and frame.data[:2] == SET_VR_PREFIX and not self.lockout:
             self.v_r = frame.data[2]
             self.retransmit = self.wait = False
+            self.sequenced = True
             return FrameResult(FrameVerdict.CONTROL, frame, "set_vr")
         self.frames_rejected += 1
         return FrameResult(FrameVerdict.DISCARDED, frame, "bad control command")
@@ -99,6 +105,7 @@ class Farm:
         if ahead == 0:
             self.v_r = (self.v_r + 1) & 0xFF
             self.retransmit = False
+            self.sequenced = True
             return FrameResult(FrameVerdict.ACCEPTED, frame)
         if ahead < FARM_WINDOW:
             self.retransmit = True
@@ -124,5 +131,6 @@ class Farm:
         """Power-on state (after a reboot)."""
         self.v_r = 0
         self.lockout = self.wait = self.retransmit = False
+        self.sequenced = False
         self.farm_b_counter = 0
         self.frames_received = self.frames_rejected = 0

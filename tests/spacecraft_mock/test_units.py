@@ -107,6 +107,21 @@ def test_farm1_sequence_window_lockout_and_unlock() -> None:
     assert clcw.farm_b_counter == 2
 
 
+def test_bypass_frames_move_v_r_only_until_ad_service_is_in_use() -> None:
+    farm = Farm(SCID, 1024)
+    bd = build_tc_frame(SCID, 0, b"\x00" * 8, seq_num=41)
+    assert farm.receive(bd).verdict is FrameVerdict.ACCEPTED
+    assert farm.clcw().report_value == 42  # the mission convention for a BD-only ground
+    ad = build_tc_frame(SCID, 0, b"\x00" * 8, seq_num=42, bypass=False)
+    assert farm.receive(ad).verdict is FrameVerdict.ACCEPTED
+    another_bd = build_tc_frame(SCID, 0, b"\x00" * 8, seq_num=7)
+    assert farm.receive(another_bd).verdict is FrameVerdict.ACCEPTED
+    assert farm.clcw().report_value == 43  # the standard: BD frames leave V(R) alone
+    farm.reset()
+    assert farm.receive(another_bd).verdict is FrameVerdict.ACCEPTED
+    assert farm.clcw().report_value == 8
+
+
 def test_farm_wait_refuses_sequenced_frames_but_not_bypass_frames() -> None:
     farm = Farm(SCID, 1024)
     farm.wait = True
