@@ -13,11 +13,13 @@ import json
 import secrets
 import sys
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from lupex.commands.spacecraft import parse_epoch
 from lupex.mosquitto import (
     SHIPPED_CONFIG,
     MosquittoMissingError,
@@ -65,10 +67,23 @@ def demo(
         bool, typer.Option(help="Use the embedded broker even if Mosquitto is installed.")
     ] = False,
     dashboard: Annotated[bool, typer.Option(help="Start the dashboard.")] = True,
+    epoch: Annotated[
+        str,
+        typer.Option(
+            help="Mission start: 'contact' (now if a ground station can talk to the site for the "
+            "next hour, else just after the next such AOS; the Earth is below the site's horizon "
+            "for days each month), 'now', or ISO 8601 (UTC)."
+        ),
+    ] = "contact",
 ) -> None:
     """Run broker, ground service, spacecraft mock and dashboard together (Ctrl-C stops all)."""
     if not 1.0 <= speed <= 1000.0:
         raise typer.BadParameter("speed must be between 1 and 1000", param_hint="--speed")
+    try:
+        start = parse_epoch(epoch)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--epoch") from exc
+    start_iso = datetime.fromtimestamp(start, UTC).isoformat(timespec="seconds")
     _check_free(broker_port, "broker", "--broker-port")
     _check_free(api_port, "ground", "--api-port")
     if dashboard:
@@ -139,7 +154,15 @@ def demo(
             ServiceSpec(
                 "spacecraft",
                 _python_m(
-                    "spacecraft", "--broker", broker_url, "--speed", str(speed), "--seed", str(seed)
+                    "spacecraft",
+                    "--broker",
+                    broker_url,
+                    "--speed",
+                    str(speed),
+                    "--seed",
+                    str(seed),
+                    "--epoch",
+                    start_iso,
                 ),
                 env={"LUPEX_SPACECRAFT_MQTT_PASSWORD": demo_password("spacecraft")},
             )
@@ -169,6 +192,7 @@ def demo(
             dashboard_port if dashboard else None,
             tokens,
             data_dir,
+            start_iso,
         )
         code = sup.wait()
     except ServiceFailedError as exc:
@@ -188,6 +212,7 @@ def _banner(
     dashboard_port: int | None,
     tokens: dict[str, str],
     data_dir: Path,
+    start_iso: str,
 ) -> None:
     lines = [
         "",
@@ -197,6 +222,7 @@ def _banner(
     ]
     if dashboard_port is not None:
         lines.append(f"  dashboard  http://127.0.0.1:{dashboard_port}")
+    lines.append(f"  mission    starts {start_iso} (the simulation's epoch)")
     lines.append(f"  archive    {data_dir / 'archive.db'}")
     lines.append(f"  logs       {data_dir / 'logs'}/<service>.log")
     lines.append("  demo tokens (Authorization: Bearer <token>):")

@@ -26,7 +26,15 @@ EXIT_USAGE = 2
 
 
 def parse_epoch(text: str | None) -> float:
-    """ISO 8601 (UTC when no offset is given) or ``now`` / None, as Unix seconds."""
+    """ISO 8601 (UTC when no offset is given), ``now`` / None, or ``contact`` (now if a ground
+    station can talk to the site for the next hour, else just after the next such AOS: the Earth
+    is below the site's horizon for days each month), as Unix seconds."""
+    if text is not None and text.strip().lower() == "contact":
+        from mission.geometry import next_contact
+
+        now = datetime.now(UTC).timestamp()
+        found = next_contact(now)
+        return now if found is None else found
     if text is None or text.strip().lower() == "now":
         return datetime.now(UTC).timestamp()
     moment = datetime.fromisoformat(text.strip())
@@ -50,7 +58,11 @@ def spacecraft(
         ),
     ] = None,
     epoch: Annotated[
-        str | None, typer.Option(help="Mission start, ISO 8601 (UTC) or 'now' (default).")
+        str | None,
+        typer.Option(
+            help="Mission start: ISO 8601 (UTC), 'now' (default) or 'contact' (the next time a "
+            "ground station can talk to the site; now when one can)."
+        ),
     ] = None,
     hk_rate: Annotated[
         float, typer.Option(min=0.01, max=100.0, help="Multiplier of every housekeeping rate.")

@@ -46,7 +46,9 @@ from mission.geometry.passes import (
     ElevationSeries,
     LimitCause,
     Pass,
+    coverage,
     earth_elevation_series,
+    next_contact,
     predict_passes,
 )
 from mission.geometry.site import (
@@ -93,6 +95,7 @@ __all__ = [
     "air_mass",
     "atmospheric_loss_db",
     "bit_error_rate",
+    "coverage",
     "dish_gain_dbi",
     "earth_elevation_deg",
     "earth_elevation_series",
@@ -110,6 +113,7 @@ __all__ = [
     "moon_from_station",
     "moon_from_stations",
     "moon_orientation_deg",
+    "next_contact",
     "predict_passes",
     "resolve_stations",
     "rotation_icrf_to_moon_fixed",

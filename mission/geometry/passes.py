@@ -299,3 +299,37 @@ def _with_maxima(
             )
         )
     return passes
+
+
+def coverage(passes: Iterable[Pass]) -> list[tuple[float, float]]:
+    """The union of the passes' [AOS, LOS] intervals: when at least one station has contact."""
+    out: list[tuple[float, float]] = []
+    for p in sorted(passes, key=lambda p: p.aos):
+        if out and p.aos <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], p.los))
+        else:
+            out.append((p.aos, p.los))
+    return out
+
+
+def next_contact(
+    t: float,
+    *,
+    min_remaining_s: float = 3600.0,
+    margin_s: float = 60.0,
+    search_days: float = 30.0,
+    facts: MissionFacts | None = None,
+) -> float | None:
+    """The first time from ``t`` on when some station can talk to the site for at least
+    ``min_remaining_s`` more: ``t`` itself when it can, else ``margin_s`` after the next AOS of
+    such a contact. None when there is none within ``search_days`` (the Earth stays below the
+    site's horizon for up to about two weeks a month, so 30 days always find one).
+
+    For demonstrations: a simulation started there has its link up from the first minute.
+    """
+    windows = coverage(predict_passes(t, search_days * 24.0, facts=facts, step_s=300.0))
+    for begin, end in windows:
+        start = t if begin <= t else begin + margin_s
+        if end - start >= min_remaining_s:
+            return start
+    return None

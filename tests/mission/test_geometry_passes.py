@@ -19,11 +19,13 @@ from mission.geometry import (
     LimitCause,
     Pass,
     UnknownStationError,
+    coverage,
     get_station,
     ground_stations,
     load_ephemeris,
     moon_elevations_deg,
     moon_orientation_deg,
+    next_contact,
     predict_passes,
     skyfield_time,
 )
@@ -179,3 +181,17 @@ def test_window_edges_are_reported() -> None:
     assert first[0].aos_cause is LimitCause.WINDOW
     assert first[-1].los == start + 2 * 3600.0
     assert first[-1].los_cause is LimitCause.WINDOW
+
+
+def test_next_contact_is_now_in_a_pass_else_just_after_the_next_aos() -> None:
+    in_view = 1_800_000_000.0  # 2027-01-15T08:00Z: Earth up at the site, stations in view
+    assert next_contact(in_view) == in_view
+    dark = datetime(2026, 12, 7, 2, 0, tzinfo=UTC).timestamp()  # Earth below the site horizon
+    start = next_contact(dark, min_remaining_s=3600.0)
+    assert start is not None
+    windows = coverage(predict_passes(dark, 30 * 24.0))
+    assert not any(b <= dark < e for b, e in windows)  # no contact at ``dark``
+    first = next(w for w in windows if w[1] - w[0] >= 3600.0 + 60.0)
+    assert start == pytest.approx(first[0] + 60.0, abs=2.0)  # the margin after that AOS
+    assert start - dark > 3 * 86400.0  # days of Earth below the horizon, as near the pole
+    assert all(e < b2 for (_, e), (b2, _) in itertools.pairwise(windows))  # a union: disjoint

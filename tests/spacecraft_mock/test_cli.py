@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -51,6 +53,10 @@ def test_parse_assignments_types_values() -> None:
 def test_spacecraft_epoch_parsing_and_usage_errors() -> None:
     assert parse_epoch("2026-11-22T00:00:00") == 1795305600.0
     assert parse_epoch("2026-11-22T09:00:00+09:00") == 1795305600.0
+    before = time.time()
+    contact = parse_epoch("contact")  # now when a station can talk to the site, else later
+    assert contact >= before - 1.0
+    assert contact - before < 30 * 86400.0
     bad = runner.invoke(app, ["spacecraft", "--epoch", "yesterday"])
     assert bad.exit_code == 2
     assert "Error" in bad.output
