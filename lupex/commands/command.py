@@ -67,6 +67,19 @@ def refusal_text(status: int, body: Any) -> str:
     return f"HTTP {status}"
 
 
+def exit_if_refused(response: Any) -> None:
+    """Print the ground's reason and exit 2 when ``response`` (httpx) is a 4xx/5xx."""
+    if response.status_code < 400:
+        return
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    refused = refusal_text(response.status_code, payload)
+    typer.echo(f"Refused ({response.status_code}): {refused}", err=True)
+    raise typer.Exit(EXIT_REFUSED)
+
+
 def _stage_line(stage: dict[str, Any]) -> str:
     station = f" [{stage['station']}]" if stage.get("station") else ""
     detail = f"  {stage['detail']}" if stage.get("detail") else ""
@@ -131,14 +144,7 @@ def command(
     try:
         with httpx.Client(base_url=base, headers=headers, timeout=30.0) as client:
             response = client.post("/commands", json=body)
-            if response.status_code >= 400:
-                try:
-                    payload = response.json()
-                except ValueError:
-                    payload = None
-                refused = refusal_text(response.status_code, payload)
-                typer.echo(f"Refused ({response.status_code}): {refused}", err=True)
-                raise typer.Exit(EXIT_REFUSED)
+            exit_if_refused(response)
             view = response.json()
             typer.echo(f"{view['name']} {view['id']}")
             shown = 0

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Final
 
 import typer
 
-from lupex.commands.command import api_base, refusal_text
+from lupex.commands.command import api_base, exit_if_refused
 
 __all__ = ["cop1", "status_lines"]
 
@@ -112,14 +112,7 @@ def cop1(
                 response = client.get("/commands/link-status")
             else:
                 response = client.post(f"/commands/link/{vehicle}/cop1", json=body)
-            if response.status_code >= 400:
-                try:
-                    payload = response.json()
-                except ValueError:
-                    payload = None
-                refused = refusal_text(response.status_code, payload)
-                typer.echo(f"Refused ({response.status_code}): {refused}", err=True)
-                raise typer.Exit(EXIT_REFUSED)
+            exit_if_refused(response)
             data = response.json()
     except httpx.HTTPError as exc:
         typer.echo(f"Error: cannot reach the ground service at {base}: {exc}", err=True)
