@@ -3,7 +3,8 @@
 - TM frames on ``lupex/v1/downlink/{station}/{spacecraft}`` (QoS 1) when they reach the station;
 - station monitor JSON, retained, on ``lupex/v1/link/{station}`` (at most every
   ``monitor_min_wall_s`` of wall time per station, at least every few mission seconds at low speed);
-- the simulation status, retained, on ``lupex/v1/sim/status`` (every second and after each control);
+- the simulation status, retained, on ``lupex/v1/sim/status`` (every second, after each control
+  and as soon as a fault begins or ends);
 - TC frames from ``lupex/v1/uplink/+/+`` go to the world at the current mission time; control
   messages from ``lupex/v1/sim/control`` go to the world or the runner.
 
@@ -111,6 +112,7 @@ class MqttAdapter:
         self.connected = asyncio.Event()
         self._last_monitor_wall: dict[str, float] = {}
         self._last_status_wall = -math.inf
+        self._fault_changes = 0
         self._protocol = settings.protocol
 
     # ------------------------------------------------------------------ outgoing
@@ -141,7 +143,13 @@ class MqttAdapter:
             log.info("link %s at %s: %s", event.kind, iso(event.time), event.detail)
         for line in out.log:
             log.info("%s", line)
-        if now - self._last_status_wall >= self.settings.status_interval_s:
+        changes = self.world.injector.changes
+        if changes != self._fault_changes:
+            # A fault began or ended: say so now, not at the next periodic status (at 400× a
+            # whole short fault fits between two, and a trainee may detect it first).
+            self._fault_changes = changes
+            self._status()
+        elif now - self._last_status_wall >= self.settings.status_interval_s:
             self._status()
 
     async def _publish(

@@ -43,6 +43,8 @@ class FaultInjector:
         self.history: deque[ActiveFaultInstance] = deque(maxlen=HISTORY_LIMIT)
         """The latest injected instances, ended or not (``SimStatus.recent_faults``)."""
         self._count = 0
+        self.changes = 0
+        """Faults begun or ended so far (the MQTT adapter publishes a status when it moves)."""
         missing = sorted(set(catalogue.faults) - set(EFFECTS))
         if missing:
             msg = f"faults without an effect in the simulator: {', '.join(missing)}"
@@ -78,6 +80,7 @@ class FaultInjector:
         )
         self.active[instance.instance_id] = instance
         self.history.append(instance)
+        self.changes += 1
         return instance
 
     def update(self, now: float) -> list[ActiveFaultInstance]:
@@ -111,3 +114,4 @@ class FaultInjector:
         instance.end = now
         instance.ended = True
         del self.active[instance.instance_id]
+        self.changes += 1

@@ -168,13 +168,13 @@ async def test_alarms_links_and_commands_reach_subscribers(
         hub = g.services.hub
         async with g.connect() as ws:
             await subscribe(ws, links=True, commands=True)
-            hub.on_links([LinkView("dss43", in_view=True, ebn0_db={"rover": 6.5})])
-            # Monitors retained on the suite's broker by earlier tests may come too, before or
-            # in the same batch.
+            # A station of its own: monitors retained on the suite's broker by earlier tests
+            # (real stations) may reach the subscriber too, before or with this one.
+            hub.on_links([LinkView("test-station", in_view=True, ebn0_db={"rover": 6.5})])
             ours: list[dict[str, Any]] = []
             while not ours:
                 links = await recv_type(ws, "links")
-                ours = [v for v in links["links"] if v["station"] == "dss43"]
+                ours = [v for v in links["links"] if v["station"] == "test-station"]
             assert ours[0]["ebn0_db"] == {"rover": 6.5}
             hub.on_commands([{"id": "c1", "stage": "queued", "time": T0}])
             commands = await recv_type(ws, "commands")

@@ -30,7 +30,9 @@ from mission.sim_control import InjectFault, SimStatus, control_json
 from mqtt_io import BrokerUrl, ClientOptions, make_client
 from spacecraft_mock.app import RunOptions, run_service
 from spacecraft_mock.config import WorldConfig
-from spacecraft_mock.mqtt_adapter import MqttAdapter
+from spacecraft_mock.mqtt_adapter import AdapterSettings, MqttAdapter
+from spacecraft_mock.runner import RealTimeRunner
+from spacecraft_mock.world import World
 from tests.spacecraft_mock.exercise import EPOCH
 from tests.support.mosquitto import MosquittoServer
 from tests.support.timeouts import timeout
@@ -254,6 +256,39 @@ async def test_sim_control_injects_a_fault_that_shows_in_telemetry(
         await ground.wait_for(charge_fault)
         stop.set()
         await asyncio.wait_for(task, timeout(30))
+
+
+async def test_a_fault_that_ends_on_its_own_is_announced_at_once(
+    mosquitto: MosquittoServer, unique_id: str
+) -> None:
+    """Statuses go out when a fault begins or ends, not only every ``status_interval_s``: here
+    that interval is an hour, so only that can announce the end of a one-minute fault."""
+    world = World(1, EPOCH, config=WorldConfig(activity_plan=False))
+    runner = RealTimeRunner(world, 100.0, duration_s=3600.0)
+    settings = AdapterSettings(
+        url=_url(mosquitto, "spacecraft"), client_id=f"sc-{unique_id}", status_interval_s=3600.0
+    )
+    adapter = MqttAdapter(runner, settings)
+    stop = asyncio.Event()
+    async with _ground(_url(mosquitto, "ground"), f"g-{unique_id}") as ground:
+        task = asyncio.create_task(adapter.run(stop))
+        await ground.wait_for(lambda: len(ground.frames) > 3)
+        message = InjectFault(fault="drill_jam", duration_s=60.0, request_id=unique_id)
+        async with make_client(_url(mosquitto, "instructor"), ClientOptions()) as instructor:
+            await instructor.publish(topics.SIM_CONTROL, control_json(message), qos=1)
+
+        def ended() -> bool:
+            return any(
+                not s.active_faults
+                and any(f.fault == "drill_jam" and f.ended for f in s.recent_faults)
+                for s in ground.statuses
+            )
+
+        await ground.wait_for(ended)
+        stop.set()
+        await asyncio.wait_for(task, timeout(30))
+    late = next(s for s in ground.statuses if not s.active_faults and s.recent_faults)
+    assert late.mission_time - EPOCH < 3600.0  # well before an hourly status
 
 
 async def test_broker_restart_mid_run_loses_no_frame(unique_id: str) -> None:
