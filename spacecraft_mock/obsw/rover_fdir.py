@@ -15,11 +15,12 @@ FDIR (when enabled), thresholds from the mission database's limits where it has 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from mission.mdb import MissionDatabase
 from spacecraft_mock.environment import incidence_cos
+from spacecraft_mock.obsw import fdir_rules
 from spacecraft_mock.vehicles.mobility import DriveState
 from spacecraft_mock.vehicles.rover_thermal import ZONE_NODES, ZONES
 
@@ -38,27 +39,17 @@ ZONE_PARAMETERS: Final = {
 }
 HEATER_FAILURE_S: Final = 60.0
 NO_PATH_S: Final = 120.0
-DARK_S: Final = 1800.0
 ARRAY_LOW_S: Final = 60.0
 NOMINAL_DUST: Final = 0.95
 
 
 @dataclass(slots=True)
-class FdirState:
-    battery_low: bool = False
-    battery_critical: bool = False
+class FdirState(fdir_rules.FdirState):
+    """The shared state plus the rover's own checks."""
+
     cells_isolated: bool = False
-    over: set[str] = field(default_factory=set)
-    under: set[str] = field(default_factory=set)
-    heater_off_s: dict[str, float] = field(default_factory=dict)
-    heater_reported: set[str] = field(default_factory=set)
-    earth_visible: bool | None = None
-    relay_up: bool | None = None
     pointing_lost: bool = False
     no_path_s: float = 0.0
-    dark_s: float = 0.0
-    lit_s: float = 0.0
-    last_t: float = 0.0
     stopped_fault_seen: bool = False
     array_low_reported: bool = False
     array_low_s: float = 0.0
@@ -66,13 +57,7 @@ class FdirState:
 
 def zone_limits(db: MissionDatabase) -> dict[str, tuple[float, float]]:
     """(red low, red high) of each zone's temperature parameter."""
-    out = {}
-    for zone, name in ZONE_PARAMETERS.items():
-        limits = db.parameters[name].limits
-        low = limits.red_low if limits is not None and limits.red_low is not None else -273.0
-        high = limits.red_high if limits is not None and limits.red_high is not None else 1000.0
-        out[zone] = (low, high)
-    return out
+    return fdir_rules.zone_limits(db, ZONE_PARAMETERS)
 
 
 def _array_check(model: RoverModel, st: FdirState, dt: float) -> None:
@@ -97,16 +82,10 @@ def _array_check(model: RoverModel, st: FdirState, dt: float) -> None:
 def monitor(model: RoverModel, obsw: OnboardSoftware, st: FdirState, dt: float) -> None:
     r = model.rover
     ev = r.events
-    if st.earth_visible is not None and r.earth_visible != st.earth_visible:
-        name = "rover.comms.earth_rise" if r.earth_visible else "rover.comms.earth_set"
-        ev.raise_event(name, elevation=r.earth_el)
-    st.earth_visible = r.earth_visible
-    if st.relay_up is not None and r.radio.relay_up != st.relay_up:
-        name = (
-            "rover.comms.relay_link_restored" if r.radio.relay_up else "rover.comms.relay_link_lost"
-        )
-        ev.raise_event(name, rssi=r.radio.relay_rssi)
-    st.relay_up = r.radio.relay_up
+    fdir_rules.link_edges(
+        st, ev, "rover", earth_visible=r.earth_visible, earth_el=r.earth_el,
+        relay_up=r.radio.relay_up, rssi=r.radio.relay_rssi,
+    )  # fmt: skip
     _array_check(model, st, dt)
     tracking = not r.radio.hga_stowed and r.radio.hga_fixed is None and r.radio.transmitter_on
     lost = tracking and r.radio.pointing_error > 0.5
@@ -118,21 +97,12 @@ def monitor(model: RoverModel, obsw: OnboardSoftware, st: FdirState, dt: float) 
 def fdir(model: RoverModel, obsw: OnboardSoftware, st: FdirState, dt: float) -> None:
     r = model.rover
     ev = r.events
-    soc = r.soc_pct
-    if soc < 20.0 and not st.battery_low:
-        st.battery_low = True
-        ev.raise_event("rover.power.battery_low", soc=soc)
-    elif soc > 25.0:
-        st.battery_low = False
-    if soc < 12.0 and not st.battery_critical:
-        st.battery_critical = True
-        ev.raise_event("rover.power.battery_critical", soc=soc)
+
+    def shed() -> None:
         for load in ("DRILL", "MOBILITY", "PAYLOAD"):
             ev.raise_event("rover.power.load_shed", load=load)
-        obsw.trip("POWER", "LOAD_SHED")
-        obsw.set_mode("SAFE", "BATTERY")
-    elif soc > 30.0:
-        st.battery_critical = False
+
+    fdir_rules.battery(st, ev, obsw, "rover", r.soc_pct, shed)
     if r.power.battery.failed_cells and not st.cells_isolated:
         st.cells_isolated = True
         obsw.trip("POWER", "ISOLATE")
@@ -221,10 +191,4 @@ def _comms(model: RoverModel, obsw: OnboardSoftware, st: FdirState, dt: float) -
 
 
 def _darkness(model: RoverModel, obsw: OnboardSoftware, st: FdirState, dt: float) -> None:
-    lit = model.rover.lit
-    st.dark_s = st.dark_s + dt if lit < 0.05 else 0.0
-    st.lit_s = st.lit_s + dt if lit > 0.5 else 0.0
-    if obsw.mode == "NOMINAL" and st.dark_s >= DARK_S:
-        obsw.set_mode("HIBERNATION", "COMMANDED")
-    elif obsw.mode == "HIBERNATION" and st.lit_s >= DARK_S and model.auto_wake:
-        obsw.set_mode("NOMINAL")
+    fdir_rules.darkness(st, obsw, model.rover.lit, dt, may_wake=model.auto_wake)

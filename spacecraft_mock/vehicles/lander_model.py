@@ -10,6 +10,7 @@ from mission.mdb import MissionDatabase
 from spacecraft_mock.config import WorldConfig
 from spacecraft_mock.environment import EnvSample
 from spacecraft_mock.obsw import lander_fdir
+from spacecraft_mock.obsw.fdir_rules import FdirState
 from spacecraft_mock.obsw.lander_commands import LanderCommands
 from spacecraft_mock.rng import RandomStreams
 from spacecraft_mock.vehicles.events import EventSink
@@ -37,7 +38,7 @@ class LanderModel:
         self.lander = Lander(facts, streams, t0)
         self.events: EventSink = self.lander.events
         self.zone_limits = lander_fdir.zone_limits(db)
-        self.fdir_state = lander_fdir.LanderFdirState()
+        self.fdir_state = FdirState()
         self.pending_reboot: str | None = None
         self.safe_recovery_s = config.safe_recovery_s
 
