@@ -75,12 +75,16 @@ class TimeoutType(IntEnum):
 
 
 class FopError(Exception):
-    """A directive or a request the FOP cannot take in its present state (the reason says why)."""
+    """A directive, a request or a value the FOP cannot take (the reason says why).
 
-    def __init__(self, field: str, reason: str) -> None:
+    ``conflict``: refused because of the FOP's present state (HTTP 409), not a bad value (422).
+    """
+
+    def __init__(self, field: str, reason: str, *, conflict: bool = False) -> None:
         super().__init__(reason)
         self.field = field
         self.reason = reason
+        self.conflict = conflict
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +195,9 @@ class Fop:
     def initiate(self, mode: InitiateMode, now: float, set_vr: int | None = None) -> list[Action]:
         """Initiate AD service (only from the initial state; Terminate AD first otherwise)."""
         if self.state is not FopState.INITIAL:
-            raise FopError("mode", f"the FOP is {self.state.value}; terminate AD first")
+            raise FopError(
+                "mode", f"the FOP is {self.state.value}; terminate AD first", conflict=True
+            )
         if mode is InitiateMode.SET_VR and (set_vr is None or not 0 <= set_vr < SEQ_MODULO):
             raise FopError("set_vr", f"Set V(R) needs a value within 0..255, not {set_vr}")
         self._purge()
@@ -226,7 +232,7 @@ class Fop:
     def resume(self, now: float) -> list[Action]:
         """Resume AD service after a suspension (timeout type 1)."""
         if self.state is not FopState.INITIAL or self.suspend_state is None:
-            raise FopError("state", "there is no suspended AD service to resume")
+            raise FopError("state", "there is no suspended AD service to resume", conflict=True)
         self.state, self.suspend_state = self.suspend_state, None
         self.transmission_count = 1  # a fresh round of ``transmission_limit`` attempts
         self._start_timer(now)
@@ -235,7 +241,9 @@ class Fop:
     def set_v_s(self, value: int) -> None:
         """Set V(S) (and NN(R)) while the FOP is initial with empty queues."""
         if self.state is not FopState.INITIAL or self.sent or self.waiting:
-            raise FopError("v_s", "V(S) can be set only in the initial state with empty queues")
+            raise FopError(
+                "v_s", "V(S) can be set only in the initial state with empty queues", conflict=True
+            )
         if not 0 <= value < SEQ_MODULO:
             raise FopError("v_s", f"must be within 0..255, not {value}")
         self.v_s = self.nn_r = value
@@ -244,7 +252,9 @@ class Fop:
     def set_parameters(self, parameters: FopParameters) -> None:
         if parameters.window < len(self.sent):
             raise FopError(
-                "window", f"{len(self.sent)} frames are outstanding; the window cannot be smaller"
+                "window",
+                f"{len(self.sent)} frames are outstanding; the window cannot be smaller",
+                conflict=True,
             )
         self.parameters = parameters
 
@@ -257,9 +267,11 @@ class Fop:
     def request(self, ref: str, data: bytes, now: float) -> list[Action]:
         """Transfer a frame data unit (a TC packet) by AD service; ``ref`` names it."""
         if not self.accepting:
-            raise FopError("state", "AD service is not active (initiate AD first)")
+            raise FopError("state", "AD service is not active (initiate AD first)", conflict=True)
         if len(self.waiting) >= self.wait_limit:
-            raise FopError("state", f"{len(self.waiting)} requests are already waiting")
+            raise FopError(
+                "state", f"{len(self.waiting)} requests are already waiting", conflict=True
+            )
         self.waiting.append((ref, data))
         return self._look_for_fdu(now)
 

@@ -383,11 +383,9 @@ class CommandService:
             else:
                 raise CommandRequestError("directive", f"unknown directive {directive!r}")
         except FopError as exc:
-            status = 422 if exc.field in ("set_vr", "v_s", "window", "t1_s") else 409
-            raise CommandRequestError(exc.field, exc.reason, status) from exc
+            raise CommandRequestError(exc.field, exc.reason, 409 if exc.conflict else 422) from exc
         log.info("COP-1 %s for %s by %s (%s)", directive, vehicle, by, fop.state.value)
         self._notify()
-        await self._publish_frames()
         return next(s for s in self.link_status() if s["vehicle"] == vehicle)
 
     async def _directive_station(self, vehicle: str, now: float, station: str | None) -> str:
@@ -529,8 +527,7 @@ class CommandService:
 
     async def _send(self, cmd: TrackedCommand) -> None:
         if self.tc_mode[cmd.vehicle] == "ad" and not cmd.bypass:
-            self._send_ad(cmd)
-            await self._publish_frames()
+            self._send_ad(cmd)  # its frames go out through the frame publisher, in order
             return
         station = cmd.station or ""
         spacecraft = self.mdb.spacecraft[cmd.vehicle]
@@ -705,7 +702,14 @@ class CommandService:
             elif isinstance(action, Initialised):
                 held, self._ad_hold[vehicle] = self._ad_hold[vehicle], []
                 for ref, packet in held:
-                    self._apply_fop(vehicle, self.fops[vehicle].request(ref, packet, now), now)
+                    try:
+                        more = self.fops[vehicle].request(ref, packet, now)
+                    except FopError as exc:
+                        cmd = self._commands.get(ref)
+                        if cmd is not None:
+                            self._fail(cmd, f"COP-1 refused the command: {exc.reason}")
+                        continue
+                    self._apply_fop(vehicle, more, now)
 
     def _cop1_alert(self, alert: Alert, now: float, wall: float) -> None:
         for ref in alert.waiting:
@@ -733,10 +737,6 @@ class CommandService:
                         detail=f"COP-1 alert: {alert.reason}; no CLCW acknowledged the frame",
                     ),
                 )
-
-    async def _publish_frames(self) -> None:
-        """Wake the frame publisher (frames queued under the lock go out in order)."""
-        await asyncio.sleep(0)
 
     async def _frame_publisher(self) -> None:
         while True:
