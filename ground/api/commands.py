@@ -23,7 +23,6 @@ from ground.api.schemas_commanding import (
     Cop1Directive,
     StageLiteral,
 )
-from ground.commanding.fop import FopError, FopParameters, TimeoutType
 from ground.commanding.history import to_csv
 from ground.commanding.service import CommandService
 from ground.commanding.validation import CommandRequestError
@@ -73,12 +72,12 @@ def _window(start: datetime | None, end: datetime | None) -> tuple[float | None,
     return t0, t1
 
 
-def _refuse(exc: CommandRequestError, body: CommandRequest) -> NoReturn:
+def _refuse(exc: CommandRequestError, body: CommandRequest | Cop1Directive) -> NoReturn:
     if exc.status == status.HTTP_409_CONFLICT:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=exc.message)
     loc: tuple[str, ...] = ("body", *exc.field.split("."))
     value: Any = body.model_dump().get(exc.field)
-    if exc.field.startswith("args."):
+    if exc.field.startswith("args.") and isinstance(body, CommandRequest):
         value = body.args.get(exc.field.removeprefix("args."))
     invalid(loc, exc.message, value)
 
@@ -203,21 +202,9 @@ async def cop1_directive(
     commands: Commands,
     principal: Annotated[Principal, Depends(require(Role.OPERATOR))],
 ) -> CommandLinkOut:
-    parameters = None
+    fields = ("window", "t1_s", "transmission_limit", "timeout_type")
+    parameters = {f: getattr(body, f) for f in fields if getattr(body, f) is not None}
     try:
-        if body.directive == "set_parameters":
-            fop = commands.fops.get(vehicle)
-            current = fop.parameters if fop is not None else FopParameters()
-            parameters = FopParameters(
-                window=body.window if body.window is not None else current.window,
-                t1_s=body.t1_s if body.t1_s is not None else current.t1_s,
-                transmission_limit=body.transmission_limit
-                if body.transmission_limit is not None
-                else current.transmission_limit,
-                timeout_type=TimeoutType(body.timeout_type)
-                if body.timeout_type is not None
-                else current.timeout_type,
-            )
         view = await commands.cop1_directive(
             vehicle,
             body.directive,
@@ -229,14 +216,10 @@ async def cop1_directive(
             station=body.station,
             by=principal.name,
         )
-    except FopError as exc:
-        invalid(("body", exc.field), exc.reason, body.model_dump().get(exc.field))
     except CommandRequestError as exc:
         if exc.field == "vehicle":
             raise not_found(exc.message) from exc
-        if exc.status == status.HTTP_409_CONFLICT:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail=exc.message) from exc
-        invalid(("body", exc.field), exc.message, body.model_dump().get(exc.field))
+        _refuse(exc, body)
     return CommandLinkOut.model_validate(view)
 
 

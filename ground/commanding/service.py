@@ -37,10 +37,10 @@ from ground.commanding.fop import (
     Alert,
     Fop,
     FopError,
-    FopParameters,
     FopState,
     Initialised,
     InitiateMode,
+    TimeoutType,
     Transmit,
 )
 from ground.commanding.history import matches, merge_views
@@ -135,7 +135,6 @@ class CommandService:
         self._ad_station: dict[str, str] = {}
         self._clcw_seen: dict[str, float] = {}
         self._frames_out: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(FRAMES_OUT_LIMIT)
-        self.frames_dropped = 0
         state.add_verification_listener(self.on_verification)
 
     # ------------------------------------------------------------------------ requests (API)
@@ -309,14 +308,15 @@ class CommandService:
         set_vr: int | None = None,
         v_s: int | None = None,
         tc_mode: str | None = None,
-        parameters: FopParameters | None = None,
+        parameters: Mapping[str, Any] | None = None,
         station: str | None = None,
         by: str = "",
     ) -> dict[str, Any]:
         """Run a COP-1 directive for ``vehicle``; return its command-link status.
 
-        Raises :class:`CommandRequestError` (422 for a bad value, 409 when the FOP's state or the
-        link refuses it) naming the field and the reason.
+        ``parameters``: for ``set_parameters``, the FOP parameters to change (the others keep
+        their values). Raises :class:`CommandRequestError` (422 for a bad value, 409 when the
+        FOP's state or the link refuses it) naming the field and the reason.
         """
         if vehicle not in self.fops:
             raise CommandRequestError(
@@ -367,8 +367,11 @@ class CommandService:
                 with self._lock:
                     fop.set_v_s(v_s)
             elif directive == "set_parameters":
+                changes = dict(parameters or {})
+                if "timeout_type" in changes:
+                    changes["timeout_type"] = TimeoutType(changes["timeout_type"])
                 with self._lock:
-                    fop.set_parameters(parameters or fop.parameters)
+                    fop.set_parameters(replace(fop.parameters, **changes))
             elif directive == "set_tc_mode":
                 if tc_mode not in ("ad", "bd"):
                     raise CommandRequestError("tc_mode", f"must be ad or bd, not {tc_mode!r}")
@@ -691,7 +694,9 @@ class CommandService:
                 try:
                     self._frames_out.put_nowait((topic, frame))
                 except asyncio.QueueFull:
-                    self.frames_dropped += 1
+                    log.warning(
+                        "uplink queue full: TC frame to %s dropped (COP-1 resends)", vehicle
+                    )
             elif isinstance(action, Acknowledged):
                 log.debug("COP-1 %s: %d frame(s) acknowledged", vehicle, len(action.refs))
             elif isinstance(action, Alert):
